@@ -1,0 +1,66 @@
+package cgap.kernels;
+
+/**
+ * Activation functions as torch evaluates them in f32, and the gated (GLU) MLP combinations.
+ * Scalar Math.exp/Math.tanh on purpose: the Vector API EXP/TANH operators give different bits in the
+ * interpreter and in JIT-compiled code, which would make runs nondeterministic. Large GLUs are split
+ * over {@link Parallel} threads instead.
+ */
+public final class Activations {
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+    private static final float GELU_CUBIC = 0.044715f;
+    /** Below this many elements a GLU runs on the calling thread. */
+    private static final int PARALLEL_MIN = 1 << 15;
+
+    private Activations() {}
+
+    /** x * sigmoid(x), written as torch's CPU kernel: x / (1 + exp(-x)). */
+    public static float silu(float x) {
+        return x / (1f + (float) Math.exp(-x));
+    }
+
+    /** torch gelu(approximate='tanh'): 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))). */
+    public static float geluTanh(float x) {
+        float inner = SQRT_2_OVER_PI * (x + GELU_CUBIC * (x * x * x));
+        return 0.5f * x * (1f + (float) Math.tanh(inner));
+    }
+
+    /** out[i] = silu(gate[i]) * up[i]; out may alias gate. */
+    public static void siluGlu(float[] gate, float[] up, float[] out, int n) {
+        check(gate, up, out, n);
+        if (n < PARALLEL_MIN) {
+            for (int i = 0; i < n; i++) out[i] = silu(gate[i]) * up[i];
+        } else {
+            Parallel.forChunks(n, PARALLEL_MIN / 4, (s, e) -> {
+                for (int i = s; i < e; i++) out[i] = silu(gate[i]) * up[i];
+            });
+        }
+    }
+
+    /** out[i] = geluTanh(gate[i]) * up[i]; out may alias gate. */
+    public static void geluTanhGlu(float[] gate, float[] up, float[] out, int n) {
+        check(gate, up, out, n);
+        if (n < PARALLEL_MIN) {
+            for (int i = 0; i < n; i++) out[i] = geluTanh(gate[i]) * up[i];
+        } else {
+            Parallel.forChunks(n, PARALLEL_MIN / 4, (s, e) -> {
+                for (int i = s; i < e; i++) out[i] = geluTanh(gate[i]) * up[i];
+            });
+        }
+    }
+
+    /** x = tanh(x / cap) * cap over x[offset, offset+len), each step rounded to f32 as torch does. */
+    public static void softcap(float[] x, int offset, int len, float cap) {
+        if (offset < 0 || len < 0 || (long) offset + len > x.length) {
+            throw new IllegalArgumentException("softcap: range [" + offset + ", " + offset + "+" + len + ") outside array of " + x.length);
+        }
+        if (!(cap > 0)) throw new IllegalArgumentException("softcap: cap must be > 0, got " + cap);
+        for (int i = offset; i < offset + len; i++) x[i] = (float) Math.tanh(x[i] / cap) * cap;
+    }
+
+    private static void check(float[] gate, float[] up, float[] out, int n) {
+        if (n < 0 || n > gate.length || n > up.length || n > out.length) {
+            throw new IllegalArgumentException("GLU: n=" + n + " but gate/up/out have " + gate.length + "/" + up.length + "/" + out.length + " floats");
+        }
+    }
+}

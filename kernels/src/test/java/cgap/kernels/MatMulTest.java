@@ -1,0 +1,104 @@
+package cgap.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class MatMulTest {
+    private static final int[] ROWS = {1, 2, 3, 4, 7, 37};
+    private static final int[] COLS = {1, 5, 16, 33, 301};
+    private static final int[] TOKENS = {1, 2, 3, 4, 5, 9};
+
+    @Test
+    void vectorMatchesReferenceOnOddShapesForEveryDtype() {
+        SplittableRandom random = new SplittableRandom(1);
+        try (Arena arena = Arena.ofShared()) {
+            for (DType dtype : DType.values()) {
+                for (int rows : ROWS) {
+                    for (int cols : COLS) {
+                        WeightMatrix w = TestData.matrix(arena, dtype, TestData.gaussian(random, rows * cols), rows, cols);
+                        for (int T : TOKENS) {
+                            float[] x = TestData.gaussian(random, T * cols);
+                            float[] expected = new float[T * rows], actual = new float[T * rows];
+                            MatMul.matmulReference(x, T, w, expected);
+                            MatMul.matmul(x, T, w, actual);
+                            TestData.assertClose(expected, actual, T * rows, magnitudes(x, T, w), 1e-5,
+                                    dtype + " rows=" + rows + " cols=" + cols + " T=" + T);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void knownAnswer() {
+        // W = [[1, 2, 3], [4, 5, 6]], x = [[1, 0, -1], [0.5, 0.5, 0.5]]
+        WeightMatrix w = WeightMatrix.ofFloats(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        float[] x = {1, 0, -1, 0.5f, 0.5f, 0.5f};
+        float[] out = new float[4];
+        MatMul.matmul(x, 2, w, out);
+        assertArrayEquals(new float[] {-2, -2, 3, 7.5f}, out);
+    }
+
+    @Test
+    void largeBf16MatrixMatchesReference() {
+        SplittableRandom random = new SplittableRandom(2);
+        int rows = 301, cols = 1027, T = 11;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
+            float[] x = TestData.gaussian(random, T * cols);
+            float[] expected = new float[T * rows], actual = new float[T * rows];
+            MatMul.matmulReference(x, T, w, expected);
+            MatMul.matmul(x, T, w, actual);
+            TestData.assertClose(expected, actual, T * rows, magnitudes(x, T, w), 1e-5, "bf16 301x1027 T=11");
+        }
+    }
+
+    /** The fixed summation order makes a token's output independent of how many tokens share the call. */
+    @Test
+    void eachTokenGetsTheSameBitsAloneOrInABatch() {
+        SplittableRandom random = new SplittableRandom(3);
+        int rows = 29, cols = 77, T = 7;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
+            float[] x = TestData.gaussian(random, T * cols);
+            float[] batch = new float[T * rows];
+            MatMul.matmul(x, T, w, batch);
+            for (int t = 0; t < T; t++) {
+                float[] single = new float[rows];
+                MatMul.matmul(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, w, single);
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(Float.floatToRawIntBits(batch[t * rows + r]), Float.floatToRawIntBits(single[r]), "t=" + t + " r=" + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsShortArraysAndAliasing() {
+        WeightMatrix w = WeightMatrix.ofFloats(new float[6], 2, 3);
+        assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(new float[5], 2, w, new float[4]));
+        assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(new float[6], 2, w, new float[3]));
+        float[] both = new float[6];
+        assertThrows(IllegalArgumentException.class, () -> MatMul.matmul(both, 2, w, both));
+    }
+
+    /** sum_c |x[t,c] * W[r,c]|: the scale of the rounding error each output can carry. */
+    private static float[] magnitudes(float[] x, int T, WeightMatrix w) {
+        float[] scale = new float[T * w.rows()];
+        MatMul.matmulReference(TestData.absolute(x), T, absolute(w), scale);
+        return scale;
+    }
+
+    private static WeightMatrix absolute(WeightMatrix w) {
+        float[] values = new float[w.rows() * w.cols()];
+        for (int r = 0; r < w.rows(); r++) for (int c = 0; c < w.cols(); c++) values[r * w.cols() + c] = Math.abs(w.get(r, c));
+        return WeightMatrix.ofFloats(values, w.rows(), w.cols());
+    }
+}
