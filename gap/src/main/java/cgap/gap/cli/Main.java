@@ -1,0 +1,51 @@
+package cgap.gap.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code cgap} command line. Errors print as one line naming what is at fault; --debug adds the stack trace. */
+@Command(name = "cgap", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Pure-Java transformer engine and convergence-gap diagnostic.",
+        subcommands = {InfoCommand.class, GenerateCommand.class})
+public final class Main implements Runnable {
+
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
+    boolean debug;
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (1 for failures, 2 for usage errors). */
+    public static int run(String... args) {
+        boolean debug = java.util.Arrays.asList(args).contains("--debug");
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (debug) e.printStackTrace();
+            else System.err.println("cgap " + cmd.getCommandName() + ": " + oneLine(e));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    static String oneLine(Throwable e) {
+        String message = e.getMessage();
+        if (message == null || message.isBlank()) message = e.getClass().getSimpleName();
+        if (e instanceof OutOfMemoryError) message = "out of memory (" + message + "); raise -Xmx via CGAP_JAVA_OPTS";
+        return message.replace('\n', ' ');
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"cgap " + (v == null ? "dev" : v)};
+        }
+    }
+}
