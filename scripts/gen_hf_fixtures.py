@@ -237,6 +237,20 @@ def load_reference_model(case, out_dir, dtype_name):
     return model
 
 
+def check_window_matters(case, out_dir, tokens, logits, config_override):
+    """Loading with config_override (window off, or an ignored window on) must change the
+    logits (T > window), or the fixture would not test the window."""
+    wide = case["load_class"].from_pretrained(out_dir, attn_implementation="eager", dtype="auto",
+                                              **config_override).float().eval()
+    if "after_float" in case:
+        case["after_float"](wide, case["_dtype"])
+    with torch.no_grad():
+        wide_logits = wide(input_ids=tokens.unsqueeze(0), use_cache=False).logits[0].float()
+    diff = (wide_logits - logits).abs().max().item()
+    assert diff > 1e-2, f"{out_dir}: the sliding window makes no difference ({diff})"
+    print(f"  {config_override} changes logits by up to {diff:.3f}")
+
+
 def pick_tokens(case, model, vocab):
     """Prompt tokens whose greedy continuation has no near-tie (so Java can match it exactly)."""
     for attempt in range(50):
@@ -267,6 +281,11 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
     describe_spread(captured, lens, n_layers, f"{case['name']}-{dtype_name}")
     case.get("check_reference", lambda *a: None)(model, captured, points)
 
+    if case.get("sliding"):
+        check_window_matters(case, out_dir, tokens, logits, {"sliding_window": 4096})
+    if "ignored_window_enabled" in case:  # the ignored window would matter if it were used
+        check_window_matters(case, out_dir, tokens, logits, case["ignored_window_enabled"])
+
     tensors = {k: v.float().contiguous() for k, v in captured.items()}
     tensors.update(lens)
 
@@ -276,6 +295,9 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
     steer = (torch.randn(points.hidden_size, generator=gen) * resid_rms).float()
     tensors["steer.v"] = steer
     scale_layer = case.get("dense_edit_layer", 1)
+    # With a post-feedforward norm (OLMo 2, Gemma 2/3) the MLP output is renormalised, so
+    # scaling mlp.hook_post (linear up to that norm) changes nothing; scale hook_pre instead.
+    scale_hook = "hook_pre" if points.sandwich else "hook_post"
 
     def zero_at(pos):
         def fn(x):
@@ -290,8 +312,8 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
          f"blocks.{n_layers - 2}.hook_resid_post", lambda x: x + steer),
         ("zero_mlp_pos5", f"blocks.0.hook_mlp_out@{EDIT_POSITION}=zero", "blocks.0.hook_mlp_out",
          zero_at(EDIT_POSITION)),
-        ("scale_mlp_post", f"blocks.{scale_layer}.mlp.hook_post*=0.5", f"blocks.{scale_layer}.mlp.hook_post",
-         lambda x: x * 0.5),
+        (f"scale_mlp_{scale_hook[5:]}", f"blocks.{scale_layer}.mlp.{scale_hook}*=0.5",
+         f"blocks.{scale_layer}.mlp.{scale_hook}", lambda x: x * 0.5),
     ]
     edit_entries = []
     for name, spec, hook_name, fn in edits:
