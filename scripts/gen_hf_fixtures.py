@@ -53,10 +53,18 @@ def randomize(model, case, seed):
     biases are clearly nonzero.
     """
     gen = torch.Generator().manual_seed(seed)
+    extra_gain = case.get("gains", {})  # e.g. larger q/k so Gemma 2's attention soft-cap bites
     with torch.no_grad():
         for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
+            gain = case.get("gain", 1.0)
+            for part, g in extra_gain.items():
+                if part in name:
+                    gain *= g
             if name.endswith("norm.weight"):
                 neutral = 0.0 if case.get("norm_one_plus_w") else 1.0
+                for part, center in case.get("norm_centers", {}).items():
+                    if part in name:  # e.g. Gemma's post-norms: branch outputs as large as the embedding
+                        neutral = center
                 values = neutral + case.get("norm_spread", 0.2) * torch.randn(p.shape, generator=gen)
             elif name.endswith("bias"):
                 values = case.get("bias_std", 0.3) * torch.randn(p.shape, generator=gen)
@@ -65,7 +73,7 @@ def randomize(model, case, seed):
             elif name.endswith("lm_head.weight"):
                 values = case.get("head_gain", 2.5) / math.sqrt(p.shape[-1]) * torch.randn(p.shape, generator=gen)
             elif p.dim() >= 2:
-                values = case.get("gain", 1.0) / math.sqrt(p.shape[-1]) * torch.randn(p.shape, generator=gen)
+                values = gain / math.sqrt(p.shape[-1]) * torch.randn(p.shape, generator=gen)
             else:
                 values = 0.1 * torch.randn(p.shape, generator=gen)
             p.copy_(values.to(p.dtype))
@@ -237,9 +245,9 @@ def load_reference_model(case, out_dir, dtype_name):
     return model
 
 
-def check_window_matters(case, out_dir, tokens, logits, config_override):
-    """Loading with config_override (window off, or an ignored window on) must change the
-    logits (T > window), or the fixture would not test the window."""
+def check_override_matters(case, out_dir, tokens, logits, config_override):
+    """Loading with config_override (window off, an ignored window on, soft-cap off) must change
+    the logits, or the fixture would not test that setting."""
     wide = case["load_class"].from_pretrained(out_dir, attn_implementation="eager", dtype="auto",
                                               **config_override).float().eval()
     if "after_float" in case:
@@ -247,8 +255,9 @@ def check_window_matters(case, out_dir, tokens, logits, config_override):
     with torch.no_grad():
         wide_logits = wide(input_ids=tokens.unsqueeze(0), use_cache=False).logits[0].float()
     diff = (wide_logits - logits).abs().max().item()
-    assert diff > 1e-2, f"{out_dir}: the sliding window makes no difference ({diff})"
-    print(f"  {config_override} changes logits by up to {diff:.3f}")
+    assert diff > 1e-2, f"{out_dir}: {config_override} makes no difference ({diff})"
+    what = {k: ("<edited config>" if k == "config" else v) for k, v in config_override.items()}
+    print(f"  {what} changes logits by up to {diff:.3f}")
 
 
 def pick_tokens(case, model, vocab):
@@ -282,9 +291,12 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
     case.get("check_reference", lambda *a: None)(model, captured, points)
 
     if case.get("sliding"):
-        check_window_matters(case, out_dir, tokens, logits, {"sliding_window": 4096})
+        widen = case.get("widen_window", lambda d: {"sliding_window": 4096})
+        check_override_matters(case, out_dir, tokens, logits, widen(out_dir))
     if "ignored_window_enabled" in case:  # the ignored window would matter if it were used
-        check_window_matters(case, out_dir, tokens, logits, case["ignored_window_enabled"])
+        check_override_matters(case, out_dir, tokens, logits, case["ignored_window_enabled"])
+    if case.get("attn_cap_matters"):
+        check_override_matters(case, out_dir, tokens, logits, {"attn_logit_softcapping": None})
 
     tensors = {k: v.float().contiguous() for k, v in captured.items()}
     tensors.update(lens)
