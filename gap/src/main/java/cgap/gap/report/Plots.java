@@ -3,6 +3,7 @@ package cgap.gap.report;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.IntervalMarker;
@@ -115,6 +116,7 @@ public final class Plots {
         renderer.setAlpha(0.2f);
         NumberAxis depth = new NumberAxis("normalized depth j / (n - 1)");
         depth.setRange(0, 1);
+        depth.setTickUnit(new NumberTickUnit(0.1));
         NumberAxis value = new NumberAxis(yLabel);
         value.setAutoRangeIncludesZero(zeroLine);
         XYPlot plot = new XYPlot(data, depth, value, renderer);

@@ -35,10 +35,22 @@ public final class StudyStatistics {
 
     private final long seed;
     private final int samples;
+    /** Resamples by number of prompts: every statistic over the same number of prompts shares the same draws. */
+    private final Map<Integer, Bootstrap.Resamples> resamples = new HashMap<>();
 
     private StudyStatistics(long seed, int samples) {
         this.seed = seed;
         this.samples = samples;
+    }
+
+    private Bootstrap.Resamples resamplesFor(int prompts) {
+        return resamples.computeIfAbsent(prompts, n -> Bootstrap.resamples(n, seed, samples));
+    }
+
+    /** Mean of per-prompt values with its interval. */
+    private Bootstrap.Interval interval(double[] perPrompt) {
+        return Bootstrap.clusterInterval(resamplesFor(perPrompt.length), LEVEL,
+                counts -> Bootstrap.weightedMean(perPrompt, counts));
     }
 
     /**
@@ -115,7 +127,7 @@ public final class StudyStatistics {
             gapCurve = gapCurve(pt, it);
             categories = categories(pt, it);
             endpointFree = endpointFree(pt, it, notes);
-            matched = Cem.match(IT_NATIVE.label(), it.steps(), PT_NATIVE.label(), pt.steps(), seed, samples, LEVEL);
+            matched = Cem.match(IT_NATIVE.label(), it.steps(), PT_NATIVE.label(), pt.steps(), this::resamplesFor, LEVEL);
         } else {
             notes.add("no headline: needs both native cells " + PT_NATIVE.label() + " and " + IT_NATIVE.label());
         }
@@ -171,8 +183,7 @@ public final class StudyStatistics {
         List<CurvePoint> curve = new ArrayList<>();
         for (int j = 0; j < n; j++) {
             int layer = j;
-            Bootstrap.Interval iv = Bootstrap.percentileInterval(
-                    curves.values().stream().mapToDouble(c -> c[layer]).toArray(), seed, samples, LEVEL);
+            Bootstrap.Interval iv = interval(curves.values().stream().mapToDouble(c -> c[layer]).toArray());
             curve.add(new CurvePoint(j, Windows.depth(j, n), iv.mean(), iv.lo(), iv.hi()));
         }
         boolean endpointFree = Windows.hasLatePreFinal(n);
@@ -185,8 +196,7 @@ public final class StudyStatistics {
 
     private Estimate mean(CellData cell, ToDoubleFunction<StepRecord> perStep) {
         Map<String, Double> perPrompt = cell.promptMeans(perStep);
-        Bootstrap.Interval iv = Bootstrap.percentileInterval(
-                perPrompt.values().stream().mapToDouble(Double::doubleValue).toArray(), seed, samples, LEVEL);
+        Bootstrap.Interval iv = interval(perPrompt.values().stream().mapToDouble(Double::doubleValue).toArray());
         return new Estimate(iv.mean(), iv.lo(), iv.hi(), iv.n(), cell.stepCount());
     }
 
@@ -209,7 +219,7 @@ public final class StudyStatistics {
             aValues[i] = a.getOrDefault(ids.get(i), Double.NaN);
             bValues[i] = b.getOrDefault(ids.get(i), Double.NaN);
         }
-        Bootstrap.Interval iv = Bootstrap.clusterInterval(ids.size(), seed, samples, LEVEL,
+        Bootstrap.Interval iv = Bootstrap.clusterInterval(resamplesFor(ids.size()), LEVEL,
                 counts -> Bootstrap.weightedMean(aValues, counts) - Bootstrap.weightedMean(bValues, counts));
         return new Estimate(iv.mean(), iv.lo(), iv.hi(), iv.n(), steps);
     }
@@ -242,7 +252,7 @@ public final class StudyStatistics {
                 for (StepRecord s : list) sums[side][i] += perStep.applyAsDouble(s);
                 counts[side][i] = list.size();
             }
-        Bootstrap.Interval iv = Bootstrap.clusterInterval(ids.size(), seed, samples, LEVEL, draw -> {
+        Bootstrap.Interval iv = Bootstrap.clusterInterval(resamplesFor(ids.size()), LEVEL, draw -> {
             double[] mean = new double[2];
             for (int side = 0; side < 2; side++) {
                 double sum = 0, count = 0;
@@ -284,6 +294,8 @@ public final class StudyStatistics {
         int n = curve.length;
         if (n == 1) return curve[0];
         double position = depth * (n - 1);
+        long nearest = Math.round(position);
+        if (Math.abs(position - nearest) < 1e-9) return curve[(int) nearest];  // on a layer: no rounding noise
         int below = Math.min((int) Math.floor(position), n - 2);
         double fraction = position - below;
         return curve[below] + fraction * (curve[below + 1] - curve[below]);
@@ -366,9 +378,9 @@ public final class StudyStatistics {
             paired++;
         }
         double[] values = perPrompt.values().stream().mapToDouble(acc -> acc[0] / acc[1]).toArray();
-        Bootstrap.Interval iv = Bootstrap.percentileInterval(values, seed, samples, LEVEL);
+        Bootstrap.Interval iv = interval(values);
         Matched matched = Cem.match(first.key().label(), first.steps(), second.key().label(), second.steps(),
-                seed, samples, LEVEL);
+                this::resamplesFor, LEVEL);
         return new Replay(source, first.key().label(), second.key().label(), paired, mismatched,
                 new Estimate(iv.mean(), iv.lo(), iv.hi(), iv.n(), paired), matched);
     }
