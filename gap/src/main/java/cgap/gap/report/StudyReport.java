@@ -118,6 +118,16 @@ public final class StudyReport {
         };
     }
 
+    /** "IT native - PT raw" style name of an audit contrast, else the two cell labels. */
+    static String replayName(Replay r) {
+        return r.audit() ? shortName(r.minuend()) + " - " + shortName(r.subtrahend()) : r.minuend() + " - " + r.subtrahend();
+    }
+
+    private static String shortName(String cellLabel) {
+        String[] part = cellLabel.split("/");
+        return part[0].toUpperCase(Locale.ROOT) + " " + part[1].substring(part[1].indexOf('_') + 1);
+    }
+
     /** A plain-text table of the headline numbers, for the terminal. */
     public static String headlineTable(StudySummary summary) {
         Table table = new Table();
@@ -141,7 +151,7 @@ public final class StudyReport {
             table.row("endpoint-free future top-1 flips gap", f.flipsGap(), true);
         }
         for (Replay r : summary.replay())
-            table.row("replay " + r.minuend() + " - " + r.subtrahend(), r.paired(), true);
+            if (r.audit()) table.row("replay on " + r.history() + " tokens: " + replayName(r), r.paired(), true);
 
         StringBuilder out = new StringBuilder();
         if (h != null)

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -68,9 +69,6 @@ public final class StudyStatistics {
     /** A (model, regime, history) cell. */
     record CellKey(String model, String regime, String history) {
         String label() { return model + "/" + regime + "/" + history; }
-
-        /** Whose tokens the cell reads: its own regime's continuation, or the forced one. */
-        String tokenSource() { return history.equals(OWN) ? regime : history; }
     }
 
     /** One cell's steps, grouped by prompt. */
@@ -330,37 +328,57 @@ public final class StudyStatistics {
     }
 
     /**
-     * Replay contrasts: cells of the pt and it models that read the same tokens (own cell of regime h plus the
-     * cells with history h), compared pairwise in a fixed order (IT native, IT raw, PT raw, then the rest), first
-     * minus second, step by step on matching (prompt, step, token), and by CEM.
+     * Replay contrasts between cells that read the same tokens. For each history h (a regime whose native
+     * continuation was forced through other cells), the cell "model m in regime r on h's tokens" is m's own cell
+     * when r is h and m is the model native to h, else the replay cell (m, r, h). First the paper's fixed-history
+     * audit: IT native - PT raw, IT raw - PT raw, IT native - IT raw; then every other replay cell minus the
+     * native cell of its history (the own cell that produced the tokens).
      */
     private List<Replay> replay(Map<CellKey, CellData> cells) {
-        Map<String, List<CellData>> bySource = new TreeMap<>();
-        for (CellData cell : cells.values()) {
-            if (!cell.key().model().equals("pt") && !cell.key().model().equals("it")) continue;
-            bySource.computeIfAbsent(cell.key().tokenSource(), s -> new ArrayList<>()).add(cell);
-        }
+        TreeSet<String> histories = new TreeSet<>(Comparator.comparingInt(StudyStatistics::historyRank)
+                .thenComparing(Comparator.naturalOrder()));
+        for (CellKey key : cells.keySet()) if (!key.history().equals(OWN)) histories.add(key.history());
         List<Replay> out = new ArrayList<>();
-        bySource.forEach((source, members) -> {
-            if (members.size() < 2 || members.stream().allMatch(c -> c.key().history().equals(OWN))) return;
-            members.sort(Comparator.comparingInt((CellData c) -> replayRank(c.key())).thenComparing(c -> c.key().label()));
-            for (int a = 0; a < members.size(); a++)
-                for (int b = a + 1; b < members.size(); b++)
-                    out.add(pairedContrast(source, members.get(a), members.get(b)));
-        });
+        for (String history : histories) {
+            CellData itNative = onTokens(cells, "it", "it_native", history);
+            CellData itRaw = onTokens(cells, "it", "it_raw", history);
+            CellData ptRaw = onTokens(cells, "pt", "pt_raw", history);
+            Set<CellKey> audited = new HashSet<>();
+            for (CellData[] pair : new CellData[][]{{itNative, ptRaw}, {itRaw, ptRaw}, {itNative, itRaw}}) {
+                if (pair[0] == null || pair[1] == null) continue;
+                out.add(contrast(history, pair[0], pair[1], true));
+                audited.add(pair[0].key());
+                audited.add(pair[1].key());
+            }
+            CellData nativeCell = cells.values().stream()
+                    .filter(c -> c.key().history().equals(OWN) && c.key().regime().equals(history)).findFirst().orElse(null);
+            if (nativeCell == null) continue;
+            for (CellData cell : cells.values()) {
+                if (!cell.key().history().equals(history)) continue;
+                boolean bothAudited = audited.contains(cell.key()) && audited.contains(nativeCell.key());
+                if (!bothAudited) out.add(contrast(history, cell, nativeCell, false));
+            }
+        }
         return out;
     }
 
-    private static int replayRank(CellKey key) {
-        return switch (key.model() + "/" + key.regime()) {
-            case "it/it_native" -> 0;
-            case "it/it_raw" -> 1;
-            case "pt/pt_raw" -> 2;
-            default -> 3;
+    /** The cell of model m in regime r reading the tokens of history h (its own cell when it produced them). */
+    private static CellData onTokens(Map<CellKey, CellData> cells, String model, String regime, String history) {
+        CellData replay = cells.get(new CellKey(model, regime, history));
+        if (replay != null) return replay;
+        return regime.equals(history) ? cells.get(new CellKey(model, regime, OWN)) : null;
+    }
+
+    private static int historyRank(String history) {
+        return switch (history) {
+            case "it_native" -> 0;
+            case "pt_raw" -> 1;
+            default -> 2;
         };
     }
 
-    private Replay pairedContrast(String source, CellData first, CellData second) {
+    /** first minus second late KL, step by step on (prompt, step) with equal tokens, and by CEM. */
+    private Replay contrast(String history, CellData first, CellData second, boolean audit) {
         Map<String, StepRecord> secondByStep = new HashMap<>();
         for (StepRecord s : second.steps()) secondByStep.put(s.promptId() + "\u0000" + s.step(), s);
         Map<String, double[]> perPrompt = new TreeMap<>();  // {sum of differences, count}
@@ -381,7 +399,7 @@ public final class StudyStatistics {
         Bootstrap.Interval iv = interval(values);
         Matched matched = Cem.match(first.key().label(), first.steps(), second.key().label(), second.steps(),
                 this::resamplesFor, LEVEL);
-        return new Replay(source, first.key().label(), second.key().label(), paired, mismatched,
+        return new Replay(history, audit, first.key().label(), second.key().label(), paired, mismatched,
                 new Estimate(iv.mean(), iv.lo(), iv.hi(), iv.n(), paired), matched);
     }
 }
