@@ -354,7 +354,8 @@ public final class StudyStatistics {
                     .filter(c -> c.key().history().equals(OWN) && c.key().regime().equals(history)).findFirst().orElse(null);
             if (nativeCell == null) continue;
             for (CellData cell : cells.values()) {
-                if (!cell.key().history().equals(history)) continue;
+                boolean lensModel = cell.key().model().equals("pt") || cell.key().model().equals("it");
+                if (!lensModel || !cell.key().history().equals(history)) continue;
                 boolean bothAudited = audited.contains(cell.key()) && audited.contains(nativeCell.key());
                 if (!bothAudited) out.add(contrast(history, cell, nativeCell, false));
             }
