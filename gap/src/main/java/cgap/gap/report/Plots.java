@@ -63,6 +63,12 @@ public final class Plots {
      */
     public static String barChart(Path pngOrSvgBase, String title, List<String> labels, double[] means, double[] lo,
                                   double[] hi) {
+        return barChart(pngOrSvgBase, title, "value", labels, means, lo, hi);
+    }
+
+    /** As {@link #barChart(Path, String, List, double[], double[], double[])} with a label for the value axis. */
+    public static String barChart(Path pngOrSvgBase, String title, String valueLabel, List<String> labels,
+                                  double[] means, double[] lo, double[] hi) {
         if (labels.size() != means.length || means.length != lo.length || lo.length != hi.length)
             throw new IllegalArgumentException("bar chart '" + title + "': " + labels.size() + " labels, " + means.length
                     + " means, " + lo.length + " lo, " + hi.length + " hi");
@@ -72,7 +78,8 @@ public final class Plots {
             errors.add(i, i, i, means[i], lo[i], hi[i]);
         }
         SymbolAxis categories = new SymbolAxis(null, labels.toArray(String[]::new));
-        NumberAxis values = new NumberAxis("value");
+        categories.setGridBandsVisible(false);
+        NumberAxis values = new NumberAxis(valueLabel);
         XYBarRenderer barRenderer = new XYBarRenderer();
         barRenderer.setBarPainter(new StandardXYBarPainter());
         barRenderer.setShadowVisible(false);

@@ -154,7 +154,7 @@ final class ReportHtml {
         for (Cell c : s.cells())
             h.append("<tr><td>").append(escape(c.label())).append("</td><td>").append(c.layers()).append("</td><td>")
                     .append(c.prompts()).append("</td><td>").append(c.steps()).append("</td><td>")
-                    .append(withInterval(c.lateKl())).append("</td><td>").append(withInterval(c.finalHalfKl()))
+                    .append(withInterval(c.lateKl(), false)).append("</td><td>").append(withInterval(c.finalHalfKl(), false))
                     .append("</td></tr>\n");
         h.append("</table>\n");
     }
@@ -170,9 +170,11 @@ final class ReportHtml {
                 .append("]</td><td>").append(e.prompts()).append("</td><td>").append(e.steps()).append("</td></tr>\n");
     }
 
-    private static String withInterval(Estimate e) {
-        return StudyReport.number(e.mean(), true) + " [" + StudyReport.number(e.lo(), true) + ", "
-                + StudyReport.number(e.hi(), true) + "]";
+    private static String withInterval(Estimate e) { return withInterval(e, true); }
+
+    private static String withInterval(Estimate e, boolean signed) {
+        return StudyReport.number(e.mean(), signed) + " [" + StudyReport.number(e.lo(), signed) + ", "
+                + StudyReport.number(e.hi(), signed) + "]";
     }
 
     static String escape(String text) {
