@@ -12,7 +12,10 @@ import cgap.gap.stats.StudySummary.Replay;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,14 +30,19 @@ public final class StudyReport {
     /**
      * Writes all report files into outDir (created if missing).
      *
-     * @param runInfo what produced the run (models, prompts, arguments, timestamp, cgap version), shown verbatim
+     * @param runInfo what produced the run (models, prompts, arguments, ...), shown verbatim; "cgap_version" and
+     *                "report_written" (UTC) are added when missing
      */
     public static void write(Path outDir, StudySummary summary, Map<String, String> runInfo) {
+        Map<String, String> info = new LinkedHashMap<>(runInfo);
+        String version = StudyReport.class.getPackage().getImplementationVersion();
+        info.putIfAbsent("cgap_version", version == null ? "dev" : version);
+        info.putIfAbsent("report_written", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         AtomicFiles.write(outDir.resolve("summary.json"), summary.toJson().getBytes(StandardCharsets.UTF_8));
         AtomicFiles.write(outDir.resolve("curves.csv"), curvesCsv(summary).getBytes(StandardCharsets.UTF_8));
         String klSvg = klCurvesPlot(outDir.resolve("kl_curves"), summary);
         String gapSvg = gapCurvePlot(outDir.resolve("gap_curve"), summary);
-        String html = ReportHtml.render(summary, runInfo, klSvg, gapSvg);
+        String html = ReportHtml.render(summary, info, klSvg, gapSvg);
         AtomicFiles.write(outDir.resolve("report.html"), html.getBytes(StandardCharsets.UTF_8));
     }
 
