@@ -55,6 +55,9 @@ public final class Plots {
     /** A shaded stretch of the x axis with its label. */
     record Shade(double from, double to, String label) {}
 
+    /** A dashed vertical line on the x axis with its label. */
+    record Line(double at, String label) {}
+
     /**
      * A bar chart of means with their intervals as error bars, written as base.png and base.svg (an extension .png
      * or .svg on base is dropped).
@@ -103,7 +106,8 @@ public final class Plots {
     }
 
     /** Curves with interval bands against normalized depth, shaded windows behind them, an optional zero line. */
-    static String bands(Path base, String title, String yLabel, List<Band> curves, List<Shade> shades, boolean zeroLine) {
+    static String bands(Path base, String title, String yLabel, List<Band> curves, List<Shade> shades, List<Line> lines,
+                        boolean zeroLine) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         DeviationRenderer renderer = new DeviationRenderer(true, false);
         for (int c = 0; c < curves.size(); c++) {
@@ -133,6 +137,15 @@ public final class Plots {
             marker.setLabelFont(TICK_FONT);
             marker.setLabelAnchor(RectangleAnchor.TOP);
             marker.setLabelTextAnchor(TextAnchor.TOP_CENTER);
+            plot.addDomainMarker(marker, Layer.BACKGROUND);
+        }
+        for (Line line : lines) {
+            ValueMarker marker = new ValueMarker(line.at(), Color.GRAY, new BasicStroke(1.5f, BasicStroke.CAP_BUTT,
+                    BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+            marker.setLabel(line.label());
+            marker.setLabelFont(TICK_FONT);
+            marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+            marker.setLabelTextAnchor(TextAnchor.TOP_LEFT);
             plot.addDomainMarker(marker, Layer.BACKGROUND);
         }
         if (zeroLine) plot.addRangeMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));

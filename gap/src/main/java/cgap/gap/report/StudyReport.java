@@ -80,7 +80,7 @@ public final class StudyReport {
             lateFrom = Math.min(lateFrom, depthOf(cell.lateStart(), cell.layers()));
         }
         return Plots.bands(base, "Logit-lens KL to the final layer", "mean KL(p_j || p_L), nats", bands,
-                List.of(new Plots.Shade(lateFrom, 1, "late window")), false);
+                List.of(new Plots.Shade(lateFrom, 1, "late window")), finalHalfLines(summary), false);
     }
 
     private static String gapCurvePlot(Path base, StudySummary summary) {
@@ -102,7 +102,17 @@ public final class StudyReport {
         }
         String title = h == null ? "IT - PT mean KL (no native PT/IT pair in this run)" : "Convergence gap: IT - PT mean KL";
         return Plots.bands(base, title, "IT - PT mean KL, nats",
-                List.of(new Plots.Band("IT - PT (95% interval)", Plots.GAP_COLOR, x, mean, lo, hi)), shades, true);
+                List.of(new Plots.Band("IT - PT (95% interval)", Plots.GAP_COLOR, x, mean, lo, hi)), shades,
+                finalHalfLines(summary), true);
+    }
+
+    /** Where the CG window (final 50%) starts, per depth of the native models. */
+    private static List<Plots.Line> finalHalfLines(StudySummary summary) {
+        Headline h = summary.headline();
+        if (h == null) return List.of();
+        double pt = depthOf(h.ptLayers() / 2, h.ptLayers()), it = depthOf(h.itLayers() / 2, h.itLayers());
+        if (pt == it) return List.of(new Plots.Line(pt, "final 50% (CG)"));
+        return List.of(new Plots.Line(pt, "PT final 50%"), new Plots.Line(it, "IT final 50%"));
     }
 
     private static int lateStart(int n) { return (4 * n) / 5; }
