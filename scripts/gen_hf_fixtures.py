@@ -53,10 +53,18 @@ def randomize(model, case, seed):
     biases are clearly nonzero.
     """
     gen = torch.Generator().manual_seed(seed)
+    extra_gain = case.get("gains", {})  # e.g. larger q/k so Gemma 2's attention soft-cap bites
     with torch.no_grad():
         for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
+            gain = case.get("gain", 1.0)
+            for part, g in extra_gain.items():
+                if part in name:
+                    gain *= g
             if name.endswith("norm.weight"):
                 neutral = 0.0 if case.get("norm_one_plus_w") else 1.0
+                for part, center in case.get("norm_centers", {}).items():
+                    if part in name:  # e.g. Gemma's post-norms: branch outputs as large as the embedding
+                        neutral = center
                 values = neutral + case.get("norm_spread", 0.2) * torch.randn(p.shape, generator=gen)
             elif name.endswith("bias"):
                 values = case.get("bias_std", 0.3) * torch.randn(p.shape, generator=gen)
@@ -65,7 +73,7 @@ def randomize(model, case, seed):
             elif name.endswith("lm_head.weight"):
                 values = case.get("head_gain", 2.5) / math.sqrt(p.shape[-1]) * torch.randn(p.shape, generator=gen)
             elif p.dim() >= 2:
-                values = case.get("gain", 1.0) / math.sqrt(p.shape[-1]) * torch.randn(p.shape, generator=gen)
+                values = gain / math.sqrt(p.shape[-1]) * torch.randn(p.shape, generator=gen)
             else:
                 values = 0.1 * torch.randn(p.shape, generator=gen)
             p.copy_(values.to(p.dtype))
@@ -237,6 +245,21 @@ def load_reference_model(case, out_dir, dtype_name):
     return model
 
 
+def check_override_matters(case, out_dir, tokens, logits, config_override):
+    """Loading with config_override (window off, an ignored window on, soft-cap off) must change
+    the logits, or the fixture would not test that setting."""
+    wide = case["load_class"].from_pretrained(out_dir, attn_implementation="eager", dtype="auto",
+                                              **config_override).float().eval()
+    if "after_float" in case:
+        case["after_float"](wide, case["_dtype"])
+    with torch.no_grad():
+        wide_logits = wide(input_ids=tokens.unsqueeze(0), use_cache=False).logits[0].float()
+    diff = (wide_logits - logits).abs().max().item()
+    assert diff > 1e-2, f"{out_dir}: {config_override} makes no difference ({diff})"
+    what = {k: ("<edited config>" if k == "config" else v) for k, v in config_override.items()}
+    print(f"  {what} changes logits by up to {diff:.3f}")
+
+
 def pick_tokens(case, model, vocab):
     """Prompt tokens whose greedy continuation has no near-tie (so Java can match it exactly)."""
     for attempt in range(50):
@@ -267,6 +290,14 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
     describe_spread(captured, lens, n_layers, f"{case['name']}-{dtype_name}")
     case.get("check_reference", lambda *a: None)(model, captured, points)
 
+    if case.get("sliding"):
+        widen = case.get("widen_window", lambda d: {"sliding_window": 4096})
+        check_override_matters(case, out_dir, tokens, logits, widen(out_dir))
+    if "ignored_window_enabled" in case:  # the ignored window would matter if it were used
+        check_override_matters(case, out_dir, tokens, logits, case["ignored_window_enabled"])
+    if case.get("attn_cap_matters"):
+        check_override_matters(case, out_dir, tokens, logits, {"attn_logit_softcapping": None})
+
     tensors = {k: v.float().contiguous() for k, v in captured.items()}
     tensors.update(lens)
 
@@ -276,6 +307,9 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
     steer = (torch.randn(points.hidden_size, generator=gen) * resid_rms).float()
     tensors["steer.v"] = steer
     scale_layer = case.get("dense_edit_layer", 1)
+    # With a post-feedforward norm (OLMo 2, Gemma 2/3) the MLP output is renormalised, so
+    # scaling mlp.hook_post (linear up to that norm) changes nothing; scale hook_pre instead.
+    scale_hook = "hook_pre" if points.sandwich else "hook_post"
 
     def zero_at(pos):
         def fn(x):
@@ -290,8 +324,8 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
          f"blocks.{n_layers - 2}.hook_resid_post", lambda x: x + steer),
         ("zero_mlp_pos5", f"blocks.0.hook_mlp_out@{EDIT_POSITION}=zero", "blocks.0.hook_mlp_out",
          zero_at(EDIT_POSITION)),
-        ("scale_mlp_post", f"blocks.{scale_layer}.mlp.hook_post*=0.5", f"blocks.{scale_layer}.mlp.hook_post",
-         lambda x: x * 0.5),
+        (f"scale_mlp_{scale_hook[5:]}", f"blocks.{scale_layer}.mlp.{scale_hook}*=0.5",
+         f"blocks.{scale_layer}.mlp.{scale_hook}", lambda x: x * 0.5),
     ]
     edit_entries = []
     for name, spec, hook_name, fn in edits:

@@ -12,9 +12,30 @@ Each case is a dict:
   seed, gain, embed_std, head_gain, norm_spread, bias_std, norm_one_plus_w: random weights
 """
 
+import os
+
+import torch
+from safetensors.torch import load_file, save_file
 from transformers import (
+    Gemma3Config,
+    Gemma3ForConditionalGeneration,
+    SiglipVisionConfig,
+    Gemma2Config,
+    Gemma2ForCausalLM,
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
+    GemmaConfig,
+    GemmaForCausalLM,
     LlamaConfig,
     LlamaForCausalLM,
+    MistralConfig,
+    MistralForCausalLM,
+    Olmo2Config,
+    Olmo2ForCausalLM,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    Qwen3Config,
+    Qwen3ForCausalLM,
 )
 
 
@@ -87,8 +108,8 @@ case(
         tie_word_embeddings=False, bos_token_id=1, eos_token_id=2),
 )
 
-# Llama 2 style variant: tied embeddings (no lm_head.weight in the files), head_dim 24
-# explicitly != hidden/heads = 16, linear RoPE scaling.
+# Llama 2 style variant: tied embeddings (no lm_head.weight in the files), head_dim 16
+# explicitly != hidden/heads = 12, linear RoPE scaling.
 case(
     "llama2",
     family="llama",
@@ -97,10 +118,413 @@ case(
     dialect="hf5",
     seed=12,
     embed_std=0.4,  # tied: the embedding is also the unembedding, keep logits unsaturated
-    notes="tied embeddings, explicit head_dim 24 != hidden/heads 16, MHA 4/4, linear rope scaling factor 2",
+    T=24,
+    notes="tied embeddings, explicit head_dim 16 != hidden/heads 12, MHA 4/4, linear rope scaling factor 2",
     config=lambda: LlamaConfig(
-        hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
-        num_key_value_heads=4, head_dim=24, vocab_size=256, max_position_embeddings=128,
+        hidden_size=48, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+        num_key_value_heads=4, head_dim=16, vocab_size=256, max_position_embeddings=128,
         rms_norm_eps=1e-6, rope_parameters={"rope_type": "linear", "rope_theta": 10000.0, "factor": 2.0},
         tie_word_embeddings=True, bos_token_id=1, eos_token_id=2),
+)
+
+
+def drop_layer_types(cfg):
+    cfg.pop("layer_types", None)
+    return cfg
+
+
+def mistral_like_to_legacy(cfg):
+    return drop_default_head_dim(drop_layer_types(split_rope(legacy_common(cfg))))
+
+
+SMALL = dict(hidden_size=48, intermediate_size=96, num_hidden_layers=3, vocab_size=256,
+             max_position_embeddings=128)
+
+# Mistral: sliding window 8 on every layer (T = 24 > 8).
+case(
+    "mistral",
+    family="mistral",
+    architecture="MistralForCausalLM",
+    model_class=MistralForCausalLM,
+    dialect="hf5",
+    sliding=True,
+    seed=21,
+    T=24,
+    notes="sliding_window 8 on every layer (T 24), GQA 4/2, head_dim 12, untied, rope_theta 10000",
+    config=lambda: MistralConfig(
+        **SMALL, num_attention_heads=4, num_key_value_heads=2, sliding_window=8, rms_norm_eps=1e-5,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, tie_word_embeddings=False,
+        bos_token_id=1, eos_token_id=2),
+)
+
+
+def qwen2_ignored_window_to_legacy(cfg):
+    """Like real Qwen2 checkpoints: a sliding_window value is present, use_sliding_window false.
+
+    transformers 5.18 writes sliding_window null when use_sliding_window is false, so the value
+    is put back by hand; HF must ignore it (the reload is checked against the saved model)."""
+    cfg = mistral_like_to_legacy(cfg)
+    assert cfg["use_sliding_window"] is False
+    cfg["sliding_window"] = 8
+    return cfg
+
+
+# Qwen2: q/k/v bias (no o_proj bias), sliding_window present but unused.
+case(
+    "qwen2",
+    family="qwen2",
+    architecture="Qwen2ForCausalLM",
+    model_class=Qwen2ForCausalLM,
+    dialect="legacy",
+    to_legacy=qwen2_ignored_window_to_legacy,
+    # loading with the window forced on (layers 1, 2 sliding) must give other logits
+    ignored_window_enabled={"sliding_window": 8,
+                            "layer_types": ["full_attention", "sliding_attention", "sliding_attention"]},
+    seed=31,
+    T=24,
+    notes="q/k/v bias, o_proj without bias, sliding_window 8 with use_sliding_window false "
+          "(must be ignored: full attention everywhere), max_window_layers 1, GQA 4/2, tied",
+    config=lambda: Qwen2Config(
+        **SMALL, num_attention_heads=4, num_key_value_heads=2, use_sliding_window=False,
+        sliding_window=8, max_window_layers=1, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, tie_word_embeddings=True,
+        bos_token_id=1, eos_token_id=2),
+    embed_std=0.4,
+)
+
+
+def qwen2_swa_to_legacy(cfg):
+    cfg = mistral_like_to_legacy(cfg)
+    assert cfg["use_sliding_window"] is True and cfg["sliding_window"] == 8
+    return cfg
+
+
+# Qwen2 with sliding window really on: transformers 5.18 derives
+# layer_types[i] = "sliding_attention" iff use_sliding_window and i >= max_window_layers.
+case(
+    "qwen2-swa",
+    family="qwen2",
+    architecture="Qwen2ForCausalLM",
+    model_class=Qwen2ForCausalLM,
+    dialect="legacy",
+    to_legacy=qwen2_swa_to_legacy,
+    sliding=True,
+    seed=32,
+    T=24,
+    notes="use_sliding_window true, sliding_window 8, max_window_layers 2 of 3 layers: only layer 2 "
+          "slides (5.18: layer i slides iff i >= max_window_layers); config.json has no layer_types",
+    config=lambda: Qwen2Config(
+        **SMALL, num_attention_heads=4, num_key_value_heads=2, use_sliding_window=True,
+        sliding_window=8, max_window_layers=2, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, tie_word_embeddings=False,
+        bos_token_id=1, eos_token_id=2),
+    check_loaded=lambda m, d: check_layer_types(m, ["full_attention", "full_attention", "sliding_attention"]),
+)
+
+
+def check_layer_types(model, expected):
+    got = list(model.config.layer_types)
+    assert got == expected, f"layer_types {got} != {expected}"
+
+
+# Qwen3: per-head q/k RMSNorm, head_dim 16 != 48/4 (like Qwen3-0.6B), tied.
+case(
+    "qwen3",
+    family="qwen3",
+    architecture="Qwen3ForCausalLM",
+    model_class=Qwen3ForCausalLM,
+    dialect="hf5",
+    seed=41,
+    T=24,
+    embed_std=0.4,
+    notes="per-head q/k RMSNorm over head_dim before RoPE, head_dim 16 != hidden/heads 12, GQA 4/2, no bias, tied",
+    config=lambda: Qwen3Config(
+        **SMALL, num_attention_heads=4, num_key_value_heads=2, head_dim=16, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, tie_word_embeddings=True,
+        bos_token_id=1, eos_token_id=2),
+)
+
+# OLMo 2: no pre-norms, post-norms inside the residual branches, q/k norm over the whole
+# projection, eps 1e-6.
+case(
+    "olmo2",
+    family="olmo2",
+    architecture="Olmo2ForCausalLM",
+    model_class=Olmo2ForCausalLM,
+    dialect="legacy",
+    to_legacy=mistral_like_to_legacy,
+    seed=51,
+    T=24,
+    notes="no pre-norm (ln1/ln2 = raw residual), post_attention/post_feedforward norms inside the "
+          "branches, q_norm over H*hd and k_norm over KV*hd before the head split, GQA 4/2, eps 1e-6, untied",
+    config=lambda: Olmo2Config(
+        **SMALL, num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 500000.0}, tie_word_embeddings=False,
+        bos_token_id=1, eos_token_id=2, pad_token_id=0),
+)
+
+
+# ---------------------------------------------------------------- Gemma
+
+def sqrt_hidden_in(dtype, hidden_size):
+    return torch.tensor(hidden_size ** 0.5, dtype=torch.float32).to(dtype).float()
+
+
+def check_gemma_embed_scale(embed, stored_dtype):
+    """transformers 5.18 keeps the scale in a buffer created by the load in the stored dtype, so a
+    BF16 load holds bf16(sqrt(d)) and model.float() keeps that rounded value (no patch needed)."""
+    want = sqrt_hidden_in(stored_dtype, embed.weight.shape[1])
+    got = embed.embed_scale.float()
+    assert torch.equal(got, want), f"embed_scale {got.item()} != {want.item()} for {stored_dtype}"
+
+
+def set_gemma_embed_scale(embed, stored_dtype):
+    """For the in-memory probe model (made in f32): give it the scale a load from disk has."""
+    embed.embed_scale.fill_(sqrt_hidden_in(stored_dtype, embed.weight.shape[1]).item())
+
+
+def gemma_text_hooks(**kw):
+    kw.setdefault("norm_one_plus_w", True)
+    kw.setdefault("check_loaded", lambda m, d: check_gemma_embed_scale(m.model.embed_tokens, m.dtype))
+    kw.setdefault("after_float", lambda m, dt: set_gemma_embed_scale(m.model.embed_tokens, dt))
+    return kw
+
+
+def gemma_to_legacy(cfg):
+    """Gemma 1 hub configs say hidden_act "gelu" (HF forces the tanh approximation)."""
+    cfg = drop_default_head_dim(split_rope(legacy_common(cfg)))
+    assert cfg["hidden_act"] == "gelu_pytorch_tanh"
+    cfg["hidden_act"] = "gelu"
+    return cfg
+
+
+# Gemma 1: (1 + w) norms, embedding * bf16(sqrt(48)) = 6.9375 in BF16, MQA, gelu -> tanh.
+case(
+    "gemma",
+    family="gemma",
+    architecture="GemmaForCausalLM",
+    model_class=GemmaForCausalLM,
+    dialect="legacy",
+    to_legacy=gemma_to_legacy,
+    seed=61,
+    T=24,
+    embed_std=0.4,
+    # the embedding enters at sqrt(d) times its size: scale the branches up to match
+    gains={"o_proj": 4.0, "down_proj": 4.0},
+    notes="hidden 48 (embedding scale sqrt(48): 6.9282 in f32, 6.9375 in bf16), (1 + w) RMSNorm, MQA 4/1, "
+          "head_dim 16 != 12, hidden_act 'gelu' in config.json (HF uses the tanh approximation), tied",
+    config=lambda: GemmaConfig(
+        **SMALL | {"hidden_size": 48}, num_attention_heads=4, num_key_value_heads=1, head_dim=16,
+        rms_norm_eps=1e-6, hidden_act="gelu_pytorch_tanh",
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        tie_word_embeddings=True, bos_token_id=2, eos_token_id=1, pad_token_id=0),
+    **gemma_text_hooks(),
+)
+
+
+def final_softcap_from_config(model):
+    return getattr(model.config, "final_logit_softcapping", None)
+
+
+def check_gemma2_caps_bite(model, captured, points):
+    """Both soft-caps must change the result on this fixture, or they are not tested."""
+    with torch.no_grad():
+        raw = model.lm_head(captured["ln_final.hook_normalized"].unsqueeze(0))[0]
+    cap = model.config.final_logit_softcapping
+    frac = (raw.abs() > cap).float().mean().item()
+    print(f"  pre-cap logits: max |x| {raw.abs().max().item():.2f}, {100 * frac:.1f}% beyond the cap {cap}")
+    assert frac > 0.05
+
+
+# Gemma 2: attention and final soft-caps small enough to bite, sliding window 8 on even
+# layers (layer_types), query_pre_attn_scalar 24 != head_dim 16, sandwich norms.
+case(
+    "gemma2",
+    family="gemma2",
+    architecture="Gemma2ForCausalLM",
+    model_class=Gemma2ForCausalLM,
+    dialect="hf5",
+    sliding=True,
+    seed=71,
+    T=24,
+    embed_std=0.5,
+    gains={"q_proj": 3.0, "k_proj": 3.0},
+    # sandwich norms set the branch outputs' size: (1 + w) ~ 4 to match the sqrt(d)-scaled embedding
+    norm_centers={"post_attention_layernorm": 3.0, "post_feedforward_layernorm": 3.0},
+    final_softcap=final_softcap_from_config,
+    check_reference=check_gemma2_caps_bite,
+    attn_cap_matters=True,
+    notes="hidden 80 (bf16 sqrt 8.9375), attn_logit_softcapping 5.0 and final_logit_softcapping 4.0 "
+          "(both bite), sliding_window 8 on layers 0 and 2 (layer_types), query_pre_attn_scalar 24 != head_dim 16, "
+          "GQA 4/2, sandwich norms, tied",
+    config=lambda: Gemma2Config(
+        **SMALL | {"hidden_size": 80}, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+        query_pre_attn_scalar=24, attn_logit_softcapping=5.0, final_logit_softcapping=4.0,
+        sliding_window=8, rms_norm_eps=1e-6, hidden_activation="gelu_pytorch_tanh",
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        tie_word_embeddings=True, bos_token_id=2, eos_token_id=1, pad_token_id=0),
+    **gemma_text_hooks(),
+)
+
+
+def gemma3_to_legacy(cfg):
+    """Hub Gemma 3 keys: rope_theta (global) + rope_scaling (global only), rope_local_base_freq,
+    sliding_window_pattern instead of layer_types."""
+    cfg = legacy_common(cfg)
+    rope = cfg.pop("rope_parameters")
+    full = dict(rope["full_attention"])
+    cfg["rope_theta"] = full.pop("rope_theta")
+    cfg["rope_scaling"] = full if full.get("rope_type", "default") != "default" else None
+    cfg["rope_local_base_freq"] = rope["sliding_attention"]["rope_theta"]
+    types = cfg.pop("layer_types")
+    pattern = GEMMA3_PATTERN
+    assert types == ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention"
+                     for i in range(len(types))], types
+    cfg["sliding_window_pattern"] = pattern
+    # 5.18 also writes a private "_sliding_window_pattern": 6 that contradicts layer_types; HF
+    # never reads it back and hub files do not have it
+    cfg.pop("_sliding_window_pattern", None)
+    return drop_default_head_dim(cfg)
+
+
+GEMMA3_PATTERN = 2
+
+
+def gemma3_text_config(**overrides):
+    kw = dict(
+        **SMALL | {"hidden_size": 72}, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+        query_pre_attn_scalar=18, sliding_window=8, rms_norm_eps=1e-6,
+        hidden_activation="gelu_pytorch_tanh",
+        layer_types=["full_attention" if (i + 1) % GEMMA3_PATTERN == 0 else "sliding_attention"
+                     for i in range(3)],
+        rope_parameters={"full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 20000.0},
+                         "sliding_attention": {"rope_type": "default", "rope_theta": 100.0}},
+        final_logit_softcapping=None, attn_logit_softcapping=5.0,  # Gemma 3 ignores the attention cap
+        tie_word_embeddings=True, bos_token_id=2, eos_token_id=1, pad_token_id=0)
+    kw.update(overrides)
+    return Gemma3TextConfig(**kw)
+
+
+# Gemma 3 text: layers 0, 2 sliding (window 8, local RoPE base 100), layer 1 global (base 2e4,
+# linear scaling 4), per-head (1 + w) q/k norms, query_pre_attn_scalar 18 != head_dim 32.
+case(
+    "gemma3",
+    family="gemma3",
+    architecture="Gemma3ForCausalLM",
+    model_class=Gemma3ForCausalLM,
+    dialect="legacy",
+    to_legacy=gemma3_to_legacy,
+    sliding=True,
+    seed=81,
+    T=24,
+    embed_std=0.4,
+    norm_centers={"post_attention_layernorm": 3.0, "post_feedforward_layernorm": 3.0},
+    final_softcap=final_softcap_from_config,
+    notes="hidden 72 (bf16 sqrt 8.5), sliding_window_pattern 2 over 3 layers (0, 2 sliding window 8; 1 global), "
+          "rope_local_base_freq 100 on sliding layers, rope_theta 20000 with linear scaling 4 on the global layer, "
+          "per-head (1 + w) q/k norms, query_pre_attn_scalar 18 != head_dim 32, GQA 4/2, tied, no final soft-cap, "
+          "attn_logit_softcapping 5.0 in config.json which Gemma 3 ignores",
+    config=gemma3_text_config,
+    **gemma_text_hooks(),
+)
+
+
+# Gemma 3 multimodal, saved the way the hub's google/gemma-3-4b-pt is: text weights under
+# language_model.model.*, vision_tower.vision_model.*, multi_modal_projector.*, no lm_head,
+# and a sparse text_config that lists only non-default keys, so these come from
+# Gemma3TextConfig's defaults: 8 heads / 4 kv heads, query_pre_attn_scalar 256,
+# rope_theta 1e6, rope_local_base_freq 1e4, sliding_window_pattern 6 (layers 0-4 slide,
+# layer 5 is global), rms_norm_eps 1e-6, gelu tanh, no soft-caps, tied.
+GEMMA3MM_TEXT = {
+    "head_dim": 8, "hidden_size": 40, "intermediate_size": 48, "model_type": "gemma3_text",
+    "num_hidden_layers": 6, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+    "sliding_window": 8, "vocab_size": 256,
+}
+GEMMA3MM_VISION = {
+    "hidden_size": 16, "image_size": 28, "intermediate_size": 32, "model_type": "siglip_vision_model",
+    "num_attention_heads": 2, "num_hidden_layers": 1, "patch_size": 14, "vision_use_head": False,
+}
+
+
+def gemma3mm_config():
+    text = {k: v for k, v in GEMMA3MM_TEXT.items() if k not in ("model_type", "rope_scaling")}
+    text = Gemma3TextConfig(**text, rope_scaling=GEMMA3MM_TEXT["rope_scaling"])
+    vision = SiglipVisionConfig(**{k: v for k, v in GEMMA3MM_VISION.items() if k != "model_type"})
+    return Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4)
+
+
+def gemma3mm_hub_names(model, out_dir, dtype):
+    """5.18's save_pretrained already writes language_model.model.* and multi_modal_projector.*;
+    the hub's files also put the SigLIP tower under vision_tower.vision_model.*."""
+    path = os.path.join(out_dir, "model.safetensors")
+    tensors = load_file(path)
+    renamed = {}
+    for name, t in tensors.items():
+        if name.startswith("vision_tower.") and not name.startswith("vision_tower.vision_model."):
+            name = "vision_tower.vision_model." + name[len("vision_tower."):]
+        renamed[name] = t
+    assert "lm_head.weight" not in renamed
+    assert "language_model.model.embed_tokens.weight" in renamed, sorted(renamed)[:5]
+    save_file(renamed, path, metadata={"format": "pt"})
+
+
+def gemma3mm_sparse_config(saved):
+    return {
+        "architectures": ["Gemma3ForConditionalGeneration"],
+        "boi_token_index": 255999,
+        "eoi_token_index": 256000,
+        "eos_token_id": [1, 106],
+        "image_token_index": 262144,
+        "initializer_range": 0.02,
+        "mm_tokens_per_image": 4,
+        "model_type": "gemma3",
+        "text_config": GEMMA3MM_TEXT,
+        "torch_dtype": saved["dtype"],
+        "transformers_version": saved["transformers_version"],
+        "vision_config": GEMMA3MM_VISION,
+    }
+
+
+def check_gemma3mm_loaded(model, out_dir):
+    _, info = Gemma3ForConditionalGeneration.from_pretrained(out_dir, output_loading_info=True)
+    bad = {k: v for k, v in info.items() if v}
+    assert not bad, f"{out_dir}: HF load reports {bad}"
+    text = model.config.text_config
+    assert text.layer_types == ["sliding_attention"] * 5 + ["full_attention"], text.layer_types
+    assert (text.num_attention_heads, text.num_key_value_heads, text.query_pre_attn_scalar) == (8, 4, 256)
+    assert text.rope_parameters["sliding_attention"]["rope_theta"] == 10000.0
+    assert text.rope_parameters["full_attention"]["rope_theta"] == 1000000.0
+    check_gemma_embed_scale(model.model.language_model.embed_tokens, model.dtype)
+
+
+def gemma3mm_wide_window(out_dir):
+    config = Gemma3Config.from_pretrained(out_dir)
+    config.text_config.sliding_window = 4096
+    return config
+
+
+case(
+    "gemma3mm",
+    family="gemma3",
+    architecture="Gemma3ForConditionalGeneration",
+    model_class=Gemma3ForConditionalGeneration,
+    decoder=lambda m: m.model.language_model,
+    dialect="legacy",
+    to_legacy=gemma3mm_sparse_config,
+    save_hook=gemma3mm_hub_names,
+    check_loaded=check_gemma3mm_loaded,
+    after_float=lambda m, dt: set_gemma_embed_scale(m.model.language_model.embed_tokens, dt),
+    norm_one_plus_w=True,
+    norm_centers={"post_attention_layernorm": 3.0, "post_feedforward_layernorm": 3.0},
+    sliding=True,
+    widen_window=lambda out_dir: {"config": gemma3mm_wide_window(out_dir)},
+    seed=91,
+    T=24,
+    embed_std=0.5,
+    notes="Gemma3ForConditionalGeneration with a tiny SigLIP tower, text-only forward; hub layout "
+          "(language_model.model.*, vision_tower.vision_model.*, multi_modal_projector.*, no lm_head); sparse "
+          "text_config (hidden 40: bf16 sqrt 6.3125, 6 layers, head_dim 8, window 8, linear scaling 8) with "
+          "defaults for heads 8/4, query_pre_attn_scalar 256, rope_theta 1e6, rope_local_base_freq 1e4, "
+          "sliding_window_pattern 6 (layer 5 global); no final soft-cap",
+    config=gemma3mm_config,
 )

@@ -27,6 +27,8 @@ class HookPoints:
         self.n_layers = len(self.layers)
         self.hidden_size = self.decoder.embed_tokens.weight.shape[1]
         self.vocab_size = self.lm_head.weight.shape[0]
+        # Gemma 2/3 and OLMo 2 wrap the sub-block outputs in their own norms
+        self.sandwich = hasattr(self.layers[0], "post_feedforward_layernorm")
         self.points = {}
         self.names = []
         self._add("hook_embed", self.layers[0], "in")

@@ -108,4 +108,18 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xFFFF) << 16);
     }
+
+    /**
+     * Rounds an f32 to the nearest BF16, ties to even (as torch does); overflow becomes infinity.
+     * A NaN stays a NaN of the same sign: its quiet bit is set so that dropping the low payload
+     * bits cannot turn it into an infinity.
+     */
+    public static short floatToBf16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if (Float.isNaN(value)) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        int lsbOfResult = (bits >>> 16) & 1;
+        return (short) ((bits + 0x7FFF + lsbOfResult) >>> 16);
+    }
 }

@@ -74,6 +74,7 @@ public final class ModelConfig {
             Map.Entry<String, JsonNode> e = it.next();
             merged.set(e.getKey(), e.getValue());
         }
+        if (root.has("architectures")) merged.set("architectures", root.get("architectures"));
         // The top-level dtype decides for multimodal checkpoints.
         String dtype = dtypeName();
         if (dtype != null) merged.put("torch_dtype", dtype);

@@ -61,6 +61,8 @@ class HfParityTest {
             ActivationCache cache = new ActivationCache().watch(hooks, names);
             t.forward(tokens, t.newCache(), hooks, Transformer.Logits.ALL);
             List<String> failures = new ArrayList<>();
+            double worst = 0;
+            String worstName = "";
             for (HookName name : names) {
                 Tensor want = expected.tensor(name.toString());
                 ActivationCache.Recorded got = cache.get(name);
@@ -70,7 +72,9 @@ class HfParityTest {
                         ? (Arrays.equals(sortedRows(got.data(), got.cols()), sortedRows(want.toFloatArray(), got.cols())) ? 0 : 1)
                         : Fixtures.relativeError(got.data(), want.toFloatArray(), (int) want.numel());
                 if (err > TOLERANCE) failures.add(name + " rel err " + err);
+                if (err > worst) { worst = err; worstName = name.toString(); }
             }
+            System.out.printf("%-22s worst hook rel err %.2e (%s)%n", dir.getFileName(), worst, worstName);
             assertTrue(failures.isEmpty(), dir.getFileName() + ": " + failures);
         }
     }

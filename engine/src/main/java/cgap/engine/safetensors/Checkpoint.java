@@ -74,7 +74,7 @@ public final class Checkpoint implements AutoCloseable {
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.safetensors")) {
             stream.forEach(found::add);
         } catch (IOException e) {
-            throw new SafetensorsException(dir + ": cannot list directory: " + oneLine(String.valueOf(e.getMessage())), e);
+            throw new SafetensorsException(dir + ": cannot list directory: " + SafetensorsException.describe(e), e);
         }
         if (found.isEmpty()) {
             throw new SafetensorsException(dir + ": no weights found (no " + INDEX_FILE + ", no " + SINGLE_FILE
@@ -131,7 +131,7 @@ public final class Checkpoint implements AutoCloseable {
         } catch (CharacterCodingException e) {
             throw new SafetensorsException(index + ": not valid UTF-8", e);
         } catch (IOException e) {
-            throw new SafetensorsException(index + ": cannot read: " + oneLine(String.valueOf(e.getMessage())), e);
+            throw new SafetensorsException(index + ": cannot read: " + SafetensorsException.describe(e), e);
         }
         JsonNode root = SafetensorsHeader.readJson(index, "index", text);
         if (!root.isObject()) {

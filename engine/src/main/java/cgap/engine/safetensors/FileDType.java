@@ -48,12 +48,4 @@ enum FileDType {
         }
         return null;
     }
-
-    static FileDType of(DType engineType) {
-        return switch (engineType) {
-            case F32 -> F32;
-            case F16 -> F16;
-            case BF16 -> BF16;
-        };
-    }
 }

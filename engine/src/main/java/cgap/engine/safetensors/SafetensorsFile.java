@@ -86,7 +86,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(file + ": no such file", e);
         } catch (IOException e) {
             arena.close();
-            throw new SafetensorsException(file + ": cannot read: " + oneLine(String.valueOf(e.getMessage())), e);
+            throw new SafetensorsException(file + ": cannot read: " + SafetensorsException.describe(e), e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;

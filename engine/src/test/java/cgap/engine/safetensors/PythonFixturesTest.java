@@ -123,6 +123,7 @@ class PythonFixturesTest {
             assertEquals("I64", file.info("position_ids").dtype());
             assertArrayEquals(new long[] {1, 6}, file.info("position_ids").shape());
             assertEquals(48, file.info("position_ids").byteLength());
+            assertEquals(6, file.info("position_ids").numel());
             assertEquals("BOOL", file.info("mask").dtype());
             expectError(() -> file.tensor("position_ids"), path.toString(), "tensor 'position_ids'", "dtype I64");
             expectError(() -> file.tensor("mask"), path.toString(), "tensor 'mask'", "dtype BOOL");

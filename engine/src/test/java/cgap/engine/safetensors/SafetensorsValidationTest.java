@@ -3,10 +3,14 @@ package cgap.engine.safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static cgap.engine.safetensors.TestFiles.expectError;
 import static cgap.engine.safetensors.TestFiles.expectOpenError;
@@ -14,6 +18,7 @@ import static cgap.engine.safetensors.TestFiles.rawFile;
 import static cgap.engine.safetensors.TestFiles.writeBytes;
 import static cgap.engine.safetensors.TestFiles.writeFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One malformed file per rule of the format; each must be refused with a message naming the file and the fault. */
 class SafetensorsValidationTest {
@@ -288,6 +293,49 @@ class SafetensorsValidationTest {
             expectError(() -> f.tensor("ids"), file.toString(), "tensor 'ids'", "dtype I64");
             assertEquals(0f, f.tensor("w").getFloat(0));
         }
+    }
+
+    @Test
+    void everyTruncationOfAValidFileIsRefused() throws IOException {
+        byte[] whole = Files.readAllBytes(TestFiles.pythonFixture("metadata.safetensors"));
+        for (int length = 0; length < whole.length; length++) {
+            Path cut = writeBytes(dir, "cut.safetensors", Arrays.copyOf(whole, length));
+            expectOpenError(cut);
+        }
+    }
+
+    /**
+     * Seeded random corruption of a real file: each damaged copy either opens and reads cleanly or
+     * is refused with a SafetensorsException; nothing else (no other exception type, no crash).
+     */
+    @Test
+    void randomCorruptionNeverEscapesAsAnotherException() throws IOException {
+        final int TRIALS = 400; // each costs a map and an unmap of a shared arena (a few ms)
+        byte[] whole = Files.readAllBytes(TestFiles.pythonFixture("bf16.safetensors"));
+        Random random = new Random(20261125);
+        int opened = 0;
+        for (int trial = 0; trial < TRIALS; trial++) {
+            byte[] damaged = whole.clone();
+            int flips = 1 + random.nextInt(3);
+            for (int k = 0; k < flips; k++) {
+                // mostly in the length and header, where the parsing is
+                int at = random.nextInt(10) < 8 ? random.nextInt(Math.min(whole.length, 200)) : random.nextInt(whole.length);
+                damaged[at] = (byte) random.nextInt(256);
+            }
+            Path file = writeBytes(dir, "damaged.safetensors", damaged);
+            try (SafetensorsFile f = SafetensorsFile.open(file)) {
+                for (String name : f.names()) {
+                    String dtype = f.info(name).dtype();
+                    if (dtype.equals("F32") || dtype.equals("F16") || dtype.equals("BF16")) {
+                        f.tensor(name).toFloatArray();
+                    }
+                }
+                opened++;
+            } catch (SafetensorsException expected) {
+                assertTrue(expected.getMessage().startsWith(file.toString()), expected.getMessage());
+            }
+        }
+        assertTrue(opened > 0 && opened < TRIALS, "corruption should sometimes be harmless, sometimes fatal: " + opened);
     }
 
     @Test
