@@ -203,6 +203,21 @@ class DeepseekV2Test {
         assertEquals(1f, s.rope()[0].attentionScaling(), "mscale == mscale_all_dim: cos/sin factor 1");
     }
 
+    /** transformers 5.18's _compute_yarn_parameters for V2-Lite's rope_scaling over qk_rope_head_dim 64, as f32 bits. */
+    static final int[] LITE_YARN_INV_FREQ_BITS = {
+            0x3f800000, 0x3f3ff911, 0x3f0ff59a, 0x3ed7e89b, 0x3ea1e89b, 0x3e72d423, 0x3e361887, 0x3e088d77,
+            0x3dcccccd, 0x3d99940d, 0x3d6655c2, 0x3d1fc5ba, 0x3cdc321b, 0x3c968dc3, 0x3c4bf283, 0x3c088d77,
+            0x3bb43959, 0x3b697066, 0x3b136a16, 0x3ab3a2cd, 0x3a4f3e37, 0x39d99312, 0x393a7753, 0x380bd471,
+            0x37d1b717, 0x379d43a3, 0x376bdcf0, 0x3730df51, 0x3704a2b3, 0x36c6ecdd, 0x36952c42, 0x365fba4f};
+
+    @Test
+    void liteYarnFrequenciesAreTransformersBitForBit() {
+        float[] inv = describe(liteConfig()).rope()[0].invFreq();
+        int[] bits = new int[inv.length];
+        for (int i = 0; i < inv.length; i++) bits[i] = Float.floatToRawIntBits(inv[i]);
+        assertArrayEquals(LITE_YARN_INV_FREQ_BITS, bits);
+    }
+
     @Test
     void transformers5HeadDimIsTheRopeSizeAndIgnored() {
         ObjectNode json = liteConfig();
