@@ -1,26 +1,33 @@
 package cgap.tests;
 
+import cgap.engine.Tensor;
 import cgap.engine.hooks.HookPoint;
 import cgap.engine.hooks.HookRegistry;
 import cgap.engine.runtime.ActivationFunction;
 import cgap.engine.runtime.ExpertRouting;
 import cgap.engine.runtime.GatedMlp;
 import cgap.engine.runtime.MixtureOfExperts;
+import cgap.engine.safetensors.SafetensorsFile;
 import cgap.kernels.WeightMatrix;
 import cgap.models.DecoderSpec;
 import cgap.models.Families;
 import cgap.models.ModelConfig;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * DeepSeek-V2 specifics the HF parity fixtures do not pin down on their own: the routing rule on hand-chosen
  * router scores (group limit, ties, weights), the expert-routing listener and top-k edits, and the config
- * reading. The router is the identity, so a token's hidden vector is its router logits.
+ * reading, and the command line on a fixture. In the hand-built MoE the router is the identity, so a token's
+ * hidden vector is its router logits.
  */
 class DeepseekV2Test {
     static final int EXPERTS = 8, D = 8, WIDTH = 4;
@@ -135,7 +143,7 @@ class DeepseekV2Test {
         MixtureOfExperts moe = moe(3, 1, 1);
         float[] out = new float[D];
         HookRegistry hooks = new HookRegistry().listen(ExpertRouting.Listener.class,
-                r -> java.util.Arrays.fill(r.weights(), 0f));
+                r -> Arrays.fill(r.weights(), 0f));
         moe.forward(LOGITS, 1, 0, 0, hooks, out);
         assertClose(expected(moe, LOGITS, new int[0], new double[0]), out, "only the shared experts remain");
     }
@@ -167,6 +175,48 @@ class DeepseekV2Test {
     @Test
     void moeLayersHaveRouterHooksInsteadOfMlpPrePost() {
         assertEquals(List.of(HookPoint.ROUTER_LOGITS, HookPoint.TOPK_IDS), moe(2, 1, 1).hookPoints());
+    }
+
+    // ---- the command line on an HF fixture -------------------------------------------------------------------
+
+    static final Path GROUP = Fixtures.hf().resolve("deepseek-v2-group-bf16");
+
+    @Test
+    void cliForwardRecordsRouterHooksMatchingHf(@TempDir Path tmp) {
+        Path out = tmp.resolve("run.safetensors");
+        CliTest.Run r = CliTest.cgap("forward", "--model", GROUP.toString(), "--tokens", CliTest.tokens(GROUP),
+                "--out", out.toString(), "--hooks", "blocks.*.mlp.*,blocks.*.hook_mlp_out,logits");
+        assertEquals(0, r.exit(), r.err());
+        try (SafetensorsFile got = SafetensorsFile.open(out); SafetensorsFile want = SafetensorsFile.open(GROUP.resolve("reference.safetensors"))) {
+            assertTrue(got.names().containsAll(List.of("blocks.0.mlp.hook_pre", "blocks.1.mlp.hook_router_logits",
+                    "blocks.2.mlp.hook_topk_ids", "blocks.2.hook_mlp_out")), got.names().toString());
+            assertFalse(got.names().contains("blocks.1.mlp.hook_pre"), "MoE layers have no mlp.hook_pre");
+            for (String name : got.names()) {
+                Tensor g = got.tensor(name), w = want.tensor(name);
+                assertArrayEquals(w.shape(), g.shape(), name);
+                if (name.endsWith("hook_topk_ids")) {
+                    int k = (int) w.shape()[1];
+                    assertArrayEquals(HfParityTest.sortedRows(w.toFloatArray(), k), HfParityTest.sortedRows(g.toFloatArray(), k), name);
+                } else {
+                    assertTrue(Fixtures.relativeError(g.toFloatArray(), w.toFloatArray(), (int) w.numel()) < 3e-5, name);
+                }
+            }
+        }
+    }
+
+    @Test
+    void cliGenerateAndInfo() {
+        JsonNode gen = Fixtures.json(GROUP.resolve("reference.json")).get("generate");
+        String prompt = Arrays.stream(Fixtures.ints(gen.get("prompt"))).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        CliTest.Run r = CliTest.cgap("generate", "--model", GROUP.toString(), "--tokens", prompt, "--max-new-tokens",
+                gen.get("max_new_tokens").asText(), "--ignore-eos", "--json");
+        assertEquals(0, r.exit(), r.err());
+        String expected = Arrays.stream(Fixtures.ints(gen.get("continuation"))).mapToObj(Integer::toString).collect(Collectors.joining(", "));
+        assertEquals("{\"tokens\": [" + expected + "]}", r.out().trim());
+
+        CliTest.Run info = CliTest.cgap("info", "--model", GROUP.toString());
+        assertEquals(0, info.exit(), info.err());
+        assertTrue(info.out().contains("DeepseekV2ForCausalLM (MLA") && info.out().contains("top-3 within 2 of 4 groups"), info.out());
     }
 
     // ---- config.json ---------------------------------------------------------------------------------------
