@@ -53,6 +53,32 @@ class GraftKnownAnswerTest {
         return dir;
     }
 
+    /**
+     * Writes a deeper model built from {@code source}'s layers: layer i of the copy is source layer i % n, so the
+     * late-KL layers (j >= floor(0.8 n)) include some before the final one.
+     */
+    static Path deepened(Path source, Path dir, int layers) throws IOException {
+        Files.createDirectories(dir);
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) Fixtures.json(source.resolve("config.json"));
+        int sourceLayers = config.get("num_hidden_layers").asInt();
+        config.put("num_hidden_layers", layers);
+        Files.writeString(dir.resolve("config.json"), config.toPrettyString());
+        try (Checkpoint ck = Checkpoint.open(source)) {
+            List<Tensor> tensors = new ArrayList<>();
+            for (String name : ck.names()) if (!name.contains(".layers.")) tensors.add(ck.tensor(name));
+            for (int i = 0; i < layers; i++) {
+                String from = ".layers." + (i % sourceLayers) + ".";
+                for (String name : ck.names()) {
+                    if (!name.contains(from)) continue;
+                    Tensor t = ck.tensor(name);
+                    tensors.add(new Tensor(name.replace(from, ".layers." + i + "."), t.dtype(), t.shape(), t.data()));
+                }
+            }
+            SafetensorsWriter.writeAsStored(dir.resolve("model.safetensors"), tensors, Map.of());
+        }
+        return dir;
+    }
+
     /** The tensor with its elements in a random order: same dtype, same values, a different function. */
     static Tensor shuffled(Tensor t, Random random) {
         int size = t.dtype().bytes;

@@ -43,8 +43,10 @@ public enum Intervention {
         };
     }
 
-    /** The seed of one prompt of a run, for the seeded interventions. */
-    public static long promptSeed(long runSeed, String promptId) { return PerturbedMlp.seedFor(runSeed, promptId); }
+    /** The seed of draw {@code draw} on one prompt of a run, for the seeded interventions. */
+    public static long promptSeed(long runSeed, int draw, String promptId) {
+        return PerturbedMlp.seedFor(runSeed * 1_000_003L + draw, promptId);
+    }
 
     public static Intervention parse(String label) {
         for (Intervention i : values()) if (i.label.equals(label.trim())) return i;
