@@ -54,18 +54,20 @@ class GraftKnownAnswerTest {
     }
 
     /**
-     * Writes a deeper model built from {@code source}'s layers: layer i of the copy is source layer i % n, so the
-     * late-KL layers (j >= floor(0.8 n)) include some before the final one.
+     * Writes a deeper (and optionally wider-vocabulary) model built from {@code source}'s tensors: layer i of the copy
+     * is source layer i % n, so the late-KL layers (j >= floor(0.8 n)) include some before the final one; embedding
+     * and unembedding rows repeat the source's up to {@code vocab} rows, so a real tokenizer's ids fit.
      */
-    static Path deepened(Path source, Path dir, int layers) throws IOException {
+    static Path deepened(Path source, Path dir, int layers, int vocab) throws IOException {
         Files.createDirectories(dir);
         var config = (com.fasterxml.jackson.databind.node.ObjectNode) Fixtures.json(source.resolve("config.json"));
         int sourceLayers = config.get("num_hidden_layers").asInt();
         config.put("num_hidden_layers", layers);
+        config.put("vocab_size", vocab);
         Files.writeString(dir.resolve("config.json"), config.toPrettyString());
         try (Checkpoint ck = Checkpoint.open(source)) {
             List<Tensor> tensors = new ArrayList<>();
-            for (String name : ck.names()) if (!name.contains(".layers.")) tensors.add(ck.tensor(name));
+            for (String name : ck.names()) if (!name.contains(".layers.")) tensors.add(rowsRepeated(ck.tensor(name), vocab));
             for (int i = 0; i < layers; i++) {
                 String from = ".layers." + (i % sourceLayers) + ".";
                 for (String name : ck.names()) {
@@ -77,6 +79,20 @@ class GraftKnownAnswerTest {
             SafetensorsWriter.writeAsStored(dir.resolve("model.safetensors"), tensors, Map.of());
         }
         return dir;
+    }
+
+    static Path deepened(Path source, Path dir, int layers) throws IOException {
+        return deepened(source, dir, layers, (int) Fixtures.json(source.resolve("config.json")).get("vocab_size").asInt());
+    }
+
+    /** A vocabulary matrix [V, d] grown to [rows, d] by repeating its rows; other tensors unchanged. */
+    private static Tensor rowsRepeated(Tensor t, int rows) {
+        boolean vocabMatrix = t.name().endsWith("embed_tokens.weight") || t.name().equals("lm_head.weight");
+        if (!vocabMatrix || t.dim(0) == rows) return t;
+        byte[] source = t.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        byte[] out = new byte[(int) ((long) source.length / t.dim(0) * rows)];
+        for (int at = 0; at < out.length; at += source.length) System.arraycopy(source, 0, out, at, Math.min(source.length, out.length - at));
+        return new Tensor(t.name(), t.dtype(), new long[] {rows, t.dim(1)}, MemorySegment.ofArray(out));
     }
 
     /** The tensor with its elements in a random order: same dtype, same values, a different function. */

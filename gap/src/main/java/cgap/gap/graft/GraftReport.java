@@ -176,7 +176,7 @@ public final class GraftReport {
         return h.append("</table>\n").toString();
     }
 
-    static String format(Interval i, boolean signed) {
+    public static String format(Interval i, boolean signed) {
         String f = signed ? "%+.3f [%+.3f, %+.3f]" : "%.3f [%.3f, %.3f]";
         return String.format(Locale.ROOT, f, i.mean(), i.lo(), i.hi());
     }
