@@ -95,7 +95,7 @@ class GraftCommandTest {
             assertEquals(2, late.get("random-norm").get("per_seed").size());
         }
         assertTrue(Files.readString(graftOut.resolve("report.html")).contains("IT MLPs grafted into the PT host"));
-        assertTrue(Files.size(graftOut.resolve("effects.png")) > 1000);
+        assertTrue(Files.size(graftOut.resolve("effects_late.png")) > 1000);
 
         Run again = graft(concat(new String[] {"--host", pt.toString(), "--donor", it.toString(), "--out", graftOut.toString(), "--seeds", "2"}, common));
         assertEquals(0, again.exit(), again.err());
@@ -104,6 +104,24 @@ class GraftCommandTest {
                 "--seeds", "3"}, common));
         assertEquals(1, other.exit());
         assertTrue(other.err().contains("seeds was 2, now 3"), other.err());
+    }
+
+    /** The case study: IT generating freely under a late PT swap, beside its native generation, as ids and text. */
+    @Test
+    void generateUnderASwapPrintsBothContinuationsAsText() {
+        String prompt = "1,72,101,108,108,111";
+        CliTest.Run r = CliTest.cgap("generate", "--model", it.toString(), "--graft-from", pt.toString(), "--window", "late",
+                "--tokens", prompt, "--max-new-tokens", "8", "--ignore-eos");
+        assertEquals(0, r.exit(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        CliTest.Run ptRun = CliTest.cgap("generate", "--model", pt.toString(), "--tokens", prompt, "--max-new-tokens", "8", "--ignore-eos");
+        String ptTokens = ptRun.out().strip();
+        assertTrue(lines[1].startsWith("grafted: " + ptTokens + " "), "the late swap makes IT compute PT's continuation: " + lines[1]);
+        cgap.models.tokenizer.Tokenizer tokenizer = cgap.models.tokenizer.Tokenizer.load(it);
+        int[] ids = java.util.Arrays.stream(ptTokens.split(",")).mapToInt(Integer::parseInt).toArray();
+        String text = tokenizer.decode(ids, false).replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\"", "\\\"");
+        assertEquals("grafted text: \"" + text + "\"", lines[3]);
+        assertTrue(lines[0].startsWith("native:  ") && lines[2].startsWith("native text:  \""), r.out());
     }
 
     @Test

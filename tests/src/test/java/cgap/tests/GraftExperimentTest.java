@@ -121,7 +121,7 @@ class GraftExperimentTest {
         assertEquals(first.results().get(1).baseline(), second.results().get(1).baseline());
         assertEquals(e.measure(PROMPTS.get(2)).rows(), second.results().get(2).rows(), "the resumed prompt measured as in one run");
 
-        for (String f : List.of("run.json", "summary.json", "window_early.csv", "window_late.csv", "effects.png", "effects.svg", "report.html")) {
+        for (String f : List.of("run.json", "summary.json", "window_early.csv", "window_late.csv", "effects_early.png", "effects_late.svg", "report.html")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }
         JsonNode summary = Fixtures.json(out.resolve("summary.json"));

@@ -4,10 +4,12 @@ import cgap.engine.hooks.HookRegistry;
 import cgap.engine.runtime.Generator;
 import cgap.engine.runtime.Transformer;
 import cgap.models.Model;
+import cgap.models.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -45,6 +47,11 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 System.out.println("native:  " + list(out));
                 System.out.println("grafted: " + list(grafted) + "   (" + g.description() + ")");
+                if (Files.isRegularFile(m.dir().resolve("tokenizer.json"))) {
+                    Tokenizer tokenizer = Tokenizer.load(m.dir());
+                    System.out.println("native text:  " + quoted(tokenizer.decode(out, false)));
+                    System.out.println("grafted text: " + quoted(tokenizer.decode(grafted, false)));
+                }
             }
         }
         return 0;
@@ -54,6 +61,11 @@ final class GenerateCommand implements Callable<Integer> {
         HookRegistry registry = new HookRegistry();
         edits.register(registry);
         return Generator.greedy(t, prompt, maxNewTokens, stop, registry, id -> {});
+    }
+
+    /** Text on one line: newlines and tabs escaped, so the two continuations stay one line each. */
+    private static String quoted(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\"", "\\\"") + "\"";
     }
 
     private String list(int[] ids) {

@@ -94,7 +94,7 @@ public final class GraftCommand implements Callable<Integer> {
             GraftRun.Result result = GraftRun.run(experiment, tokenized, out, fingerprint(hostIsIt, named, interventions),
                     runInfo, seed, bootstrap, System.err);
             print(result.summary());
-            System.out.println("wrote " + out.resolve("summary.json") + ", window_*.csv, effects.png/.svg and report.html");
+            System.out.println("wrote " + out.resolve("summary.json") + ", window_*.csv, effects_*.png/.svg and report.html");
         }
         return 0;
     }

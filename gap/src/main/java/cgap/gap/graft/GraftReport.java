@@ -22,7 +22,7 @@ import java.util.Set;
 
 /**
  * The graft run's outputs: summary.json, one CSV of per-prompt effects per window (window_NAME.csv), a bar chart
- * of the effects with their intervals (effects.png, effects.svg) and report.html, whose section
+ * of each window's effects with their intervals (effects_NAME.png, .svg) and report.html, whose section
  * ({@link #section}) can also be placed in another report.
  */
 public final class GraftReport {
@@ -39,9 +39,9 @@ public final class GraftReport {
         for (WindowSummary w : summary.windows()) {
             GraftFiles.writeAtomically(out.resolve("window_" + w.name() + ".csv"), csv(w.name(), results).getBytes(StandardCharsets.UTF_8));
         }
-        String svg = chart(out, summary);
+        List<String> svgs = charts(out, summary);
         String html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cgap graft report</title>\n<style>"
-                + CSS + "</style></head><body>\n" + section(summary, svg) + runTable(runInfo) + "</body></html>\n";
+                + CSS + "</style></head><body>\n" + section(summary, svgs) + runTable(runInfo) + "</body></html>\n";
         GraftFiles.writeAtomically(out.resolve("report.html"), html.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -116,19 +116,21 @@ public final class GraftReport {
 
     private static String number(double v) { return String.format(Locale.ROOT, "%.9g", v); }
 
-    /** Bars for every (window, intervention), in the order measured; returns the SVG element. */
-    static String chart(Path out, GraftSummary s) {
-        List<String> labels = new ArrayList<>();
-        List<Interval> values = new ArrayList<>();
+    /**
+     * One bar chart per window (effects_NAME.png/.svg: a bar per intervention with its interval; one chart for all
+     * windows would crowd the labels). Returns the SVG elements in window order.
+     */
+    static List<String> charts(Path out, GraftSummary s) {
+        List<String> svgs = new ArrayList<>();
         for (WindowSummary w : s.windows()) {
-            for (Effect e : w.effects()) {
-                labels.add(w.name() + " " + e.intervention());
-                values.add(e.effect());
-            }
+            List<Interval> values = w.effects().stream().map(Effect::effect).toList();
+            svgs.add(Plots.barChart(out.resolve("effects_" + w.name()),
+                    "Window " + w.name() + " (layers " + w.layers() + "): change in late KL (nats)",
+                    w.effects().stream().map(Effect::intervention).toList(),
+                    values.stream().mapToDouble(Interval::mean).toArray(), values.stream().mapToDouble(Interval::lo).toArray(),
+                    values.stream().mapToDouble(Interval::hi).toArray()));
         }
-        return Plots.barChart(out.resolve("effects"), "Change in late KL under MLP interventions (nats)", labels,
-                values.stream().mapToDouble(Interval::mean).toArray(), values.stream().mapToDouble(Interval::lo).toArray(),
-                values.stream().mapToDouble(Interval::hi).toArray());
+        return svgs;
     }
 
     static final String CSS = """
@@ -142,8 +144,8 @@ public final class GraftReport {
             .note { color: #555; font-size: 0.9em; }
             """;
 
-    /** The report section: a table of effects (interventions x windows, as the paper lays it out) and the chart. */
-    public static String section(GraftSummary s, String chartSvg) {
+    /** The report section: a table of effects (interventions x windows, as the paper lays it out) and the charts. */
+    public static String section(GraftSummary s, List<String> chartSvgs) {
         StringBuilder h = new StringBuilder("<h2>Matched-prefix MLP interventions</h2>\n");
         h.append(String.format(Locale.ROOT, "<p class=\"note\">Change in the host's mean late KL (decoder layers j &ge; "
                 + "floor(0.8 n), against its own final distribution) on the IT teacher's tokens, versus the un-intervened "
@@ -165,7 +167,8 @@ public final class GraftReport {
             }
             h.append("</tr>\n");
         }
-        h.append("</table>\n<div class=\"plot\">").append(chartSvg).append("</div>\n");
+        h.append("</table>\n");
+        for (String svg : chartSvgs) h.append("<div class=\"plot\">").append(svg).append("</div>\n");
         return h.toString();
     }
 
