@@ -11,13 +11,16 @@ import static cgap.kernels.Vec.L;
  * out[t*rows + r] = sum_c x[t*cols + c] * W[r, c] for t < T, with x: [T, cols], out: [T, rows],
  * W a BF16/F16/F32 {@link WeightMatrix} read in place, and f32 accumulation.
  *
- * <p>How: the rows are split over {@link Parallel} threads. A thread takes {@value #ROW_TILE} rows at a
- * time, widens them once to f32 in a per-thread scratch panel (vectorized BF16/F16 decode), then runs
- * register tiles of {@value #TOKEN_TILE} tokens x {@value #ROW_TILE} rows over that panel, so every
- * weight row is read from memory once per call and reused for all T tokens from cache. Decode (T = 1)
- * is the same path with a one-token tile; it streams the weights once, which makes it bandwidth bound.
+ * <p>How (a small GEMM in the BLIS manner): rows are split over {@link Parallel} threads in chunks. For a
+ * chunk, x is walked in blocks of {@value #TOKEN_BLOCK} tokens x {@value #K_BLOCK} columns, small enough to stay
+ * in L2 while every row of the chunk passes over it. A chunk's rows are taken {@value #ROW_TILE} at a time and
+ * their K block is widened once to f32 in a per-thread panel (vectorized BF16/F16 decode) that stays in L1;
+ * register tiles of {@value #TOKEN_TILE} tokens x {@value #ROW_TILE} rows then run over it, so every loaded
+ * weight vector feeds {@value #TOKEN_TILE} FMAs and every weight is read from memory once per call. The
+ * vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1) is the same path with
+ * one-token tiles; it streams the weights once, which makes it bandwidth bound.
  *
- * <p>Summation order (fixed, so results are deterministic and do not depend on T, the tiling or the
+ * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
  * thread count): each output is one dot product in which vector lane j accumulates, with FMA and in
  * increasing c, the products of the columns c = j (mod L) below the last whole vector; the L lanes are
  * then summed by {@link Vec#sumLanes}, and the remaining columns are added in order with FMA.
@@ -26,9 +29,19 @@ import static cgap.kernels.Vec.L;
 public final class MatMul {
     static final int TOKEN_TILE = 4;
     static final int ROW_TILE = 3;
+    /** Columns per K block: a 128-token x block is then 512 KiB, and a 3-row f32 panel 12 KiB. */
+    static final int K_BLOCK = 1024;
+    static final int TOKEN_BLOCK = 128;
+    /** Accumulator scratch budget per thread, in floats (256 KiB): bounds a chunk's rows for a token block. */
+    private static final int ACCUMULATOR_BUDGET = 1 << 16;
 
-    /** Per-thread f32 panel of ROW_TILE decoded weight rows, grown on demand. */
-    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread scratch: the f32 weight panel and the chunk's vector accumulators, grown on demand. */
+    private static final class Scratch {
+        float[] panel = new float[ROW_TILE * K_BLOCK];
+        float[] accumulators = new float[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private MatMul() {}
 
@@ -36,11 +49,13 @@ public final class MatMul {
         checkShapes(x, T, w, out);
         int rows = w.rows();
         if (T == 0 || rows == 0) return;
-        // About eight chunks per thread balances load; a chunk is a whole number of row tiles.
-        int tilesPerChunk = Math.max(1, rows / (ROW_TILE * Parallel.threads() * 8));
-        Parallel.forChunks(rows, tilesPerChunk * ROW_TILE, (r0, r1) -> matmulRows(x, T, w, out, r0, r1));
+        int tokensPerBlock = Math.min(T, TOKEN_BLOCK);
+        // About eight chunks per thread balances the load; the accumulator budget caps a chunk for long blocks.
+        int balancedRows = rows / (Parallel.threads() * 8);
+        int budgetRows = ACCUMULATOR_BUDGET / (tokensPerBlock * L);
+        int chunkRows = Math.max(ROW_TILE, Math.min(balancedRows, budgetRows) / ROW_TILE * ROW_TILE);
+        Parallel.forChunks(rows, chunkRows, (r0, r1) -> matmulRows(x, T, w, out, r0, r1));
     }
-
     /** Plain scalar reference: one dot product per output, summed left to right, single-threaded. */
     public static void matmulReference(float[] x, int T, WeightMatrix w, float[] out) {
         checkShapes(x, T, w, out);
@@ -68,23 +83,45 @@ public final class MatMul {
     /** All T tokens for weight rows [r0, r1). */
     private static void matmulRows(float[] x, int T, WeightMatrix w, float[] out, int r0, int r1) {
         int cols = w.cols(), rows = w.rows();
-        float[] panel = PANEL.get();
-        if (panel.length < ROW_TILE * cols) {
-            panel = new float[ROW_TILE * cols];
-            PANEL.set(panel);
-        }
-        int r = r0;
-        for (; r + ROW_TILE <= r1; r += ROW_TILE) {
-            for (int i = 0; i < ROW_TILE; i++) decodeRow(w, r + i, 0, cols, panel, i * cols);
-            int t = 0;
-            for (; t + TOKEN_TILE <= T; t += TOKEN_TILE) tile4x3(x, t, cols, panel, out, rows, r);
-            for (; t < T; t++) tile1x3(x, t, cols, panel, out, rows, r);
-        }
-        for (; r < r1; r++) {
-            decodeRow(w, r, 0, cols, panel, 0);
-            int t = 0;
-            for (; t + TOKEN_TILE <= T; t += TOKEN_TILE) tile4x1(x, t, cols, panel, out, rows, r);
-            for (; t < T; t++) out[t * rows + r] = dot(x, t * cols, panel, 0, cols);
+        int upper = F.loopBound(cols);
+        Scratch scratch = SCRATCH.get();
+        int chunkRows = r1 - r0;
+        int accumulatorFloats = chunkRows * Math.min(T, TOKEN_BLOCK) * L;
+        if (scratch.accumulators.length < accumulatorFloats) scratch.accumulators = new float[accumulatorFloats];
+        float[] panel = scratch.panel, acc = scratch.accumulators;
+        for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
+            int tokens = Math.min(TOKEN_BLOCK, T - t0);
+            for (int k0 = 0; k0 < upper; k0 += K_BLOCK) {
+                int n = Math.min(K_BLOCK, upper - k0);
+                boolean first = k0 == 0;
+                int r = r0;
+                for (; r + ROW_TILE <= r1; r += ROW_TILE) {
+                    for (int i = 0; i < ROW_TILE; i++) decodeRow(w, r + i, k0, k0 + n, panel, i * K_BLOCK);
+                    // Accumulator of (token t0+i, row r+j) at ((r+j-r0) * tokens + i) * L.
+                    int a = (r - r0) * tokens * L;
+                    int t = 0;
+                    for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                        tile4x3(x, (t0 + t) * cols + k0, cols, panel, n, acc, a + t * L, tokens * L, first);
+                    }
+                    for (; t < tokens; t++) tile1x3(x, (t0 + t) * cols + k0, panel, n, acc, a + t * L, tokens * L, first);
+                }
+                for (; r < r1; r++) {
+                    decodeRow(w, r, k0, k0 + n, panel, 0);
+                    int a = (r - r0) * tokens * L;
+                    int t = 0;
+                    for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) tile4x1(x, (t0 + t) * cols + k0, cols, panel, n, acc, a + t * L, first);
+                    for (; t < tokens; t++) tile1x1(x, (t0 + t) * cols + k0, panel, n, acc, a + t * L, first);
+                }
+            }
+            // Lanes summed in the fixed tree, then the columns past the last whole vector in order.
+            for (int r = r0; r < r1; r++) {
+                for (int t = 0; t < tokens; t++) {
+                    float sum = upper > 0 ? Vec.sumLanes(FloatVector.fromArray(F, acc, ((r - r0) * tokens + t) * L)) : 0f;
+                    int xRow = (t0 + t) * cols;
+                    for (int c = upper; c < cols; c++) sum = Math.fma(x[xRow + c], w.get(r, c), sum);
+                    out[(t0 + t) * rows + r] = sum;
+                }
+            }
         }
     }
 
@@ -109,33 +146,23 @@ public final class MatMul {
         for (; c < c1; c++) dst[dstOffset + c - c0] = WeightMatrix.decode(data, w.dtype(), base + (long) c * bytes);
     }
 
-    /** Lanes summed, then the tail columns [from, n) added in order: the fixed order described above. */
-    private static float finish(FloatVector acc, float[] x, int xOffset, float[] w, int wOffset, int from, int n) {
-        float sum = Vec.sumLanes(acc);
-        for (int c = from; c < n; c++) sum = Math.fma(x[xOffset + c], w[wOffset + c], sum);
-        return sum;
+    private static FloatVector load(float[] acc, int index, boolean first) {
+        return first ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, index);
     }
 
-    /** One dot product of length n, in the fixed order. */
-    private static float dot(float[] x, int xOffset, float[] w, int wOffset, int n) {
-        int upper = F.loopBound(n);
-        FloatVector acc = FloatVector.zero(F);
-        for (int c = 0; c < upper; c += L) {
-            acc = FloatVector.fromArray(F, x, xOffset + c).fma(FloatVector.fromArray(F, w, wOffset + c), acc);
-        }
-        return finish(acc, x, xOffset, w, wOffset, upper, n);
-    }
-
-    /** Tokens t..t+3 x panel rows 0..2 (weight rows r..r+2). */
-    private static void tile4x3(float[] x, int t, int cols, float[] panel, float[] out, int rows, int r) {
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-        int w0 = 0, w1 = cols, w2 = 2 * cols;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00;
-        int upper = F.loopBound(cols);
-        for (int c = 0; c < upper; c += L) {
+    /**
+     * Tokens at x offsets x0, x0+stride, x0+2*stride, x0+3*stride times the three panel rows, over n columns
+     * (a multiple of L). Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
+     */
+    private static void tile4x3(float[] x, int x0, int stride, float[] panel, int n, float[] acc, int a, int rowStep, boolean first) {
+        int x1 = x0 + stride, x2 = x1 + stride, x3 = x2 + stride;
+        int w0 = 0, w1 = K_BLOCK, w2 = 2 * K_BLOCK;
+        int b0 = a, b1 = a + rowStep, b2 = a + 2 * rowStep;
+        FloatVector a00 = load(acc, b0, first), a01 = load(acc, b1, first), a02 = load(acc, b2, first);
+        FloatVector a10 = load(acc, b0 + L, first), a11 = load(acc, b1 + L, first), a12 = load(acc, b2 + L, first);
+        FloatVector a20 = load(acc, b0 + 2 * L, first), a21 = load(acc, b1 + 2 * L, first), a22 = load(acc, b2 + 2 * L, first);
+        FloatVector a30 = load(acc, b0 + 3 * L, first), a31 = load(acc, b1 + 3 * L, first), a32 = load(acc, b2 + 3 * L, first);
+        for (int c = 0; c < n; c += L) {
             FloatVector v0 = FloatVector.fromArray(F, panel, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, panel, w1 + c);
             FloatVector v2 = FloatVector.fromArray(F, panel, w2 + c);
@@ -148,55 +175,43 @@ public final class MatMul {
             xv = FloatVector.fromArray(F, x, x3 + c);
             a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31); a32 = xv.fma(v2, a32);
         }
-        int o0 = t * rows + r, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
-        out[o0] = finish(a00, x, x0, panel, w0, upper, cols);
-        out[o0 + 1] = finish(a01, x, x0, panel, w1, upper, cols);
-        out[o0 + 2] = finish(a02, x, x0, panel, w2, upper, cols);
-        out[o1] = finish(a10, x, x1, panel, w0, upper, cols);
-        out[o1 + 1] = finish(a11, x, x1, panel, w1, upper, cols);
-        out[o1 + 2] = finish(a12, x, x1, panel, w2, upper, cols);
-        out[o2] = finish(a20, x, x2, panel, w0, upper, cols);
-        out[o2 + 1] = finish(a21, x, x2, panel, w1, upper, cols);
-        out[o2 + 2] = finish(a22, x, x2, panel, w2, upper, cols);
-        out[o3] = finish(a30, x, x3, panel, w0, upper, cols);
-        out[o3 + 1] = finish(a31, x, x3, panel, w1, upper, cols);
-        out[o3 + 2] = finish(a32, x, x3, panel, w2, upper, cols);
+        a00.intoArray(acc, b0); a01.intoArray(acc, b1); a02.intoArray(acc, b2);
+        a10.intoArray(acc, b0 + L); a11.intoArray(acc, b1 + L); a12.intoArray(acc, b2 + L);
+        a20.intoArray(acc, b0 + 2 * L); a21.intoArray(acc, b1 + 2 * L); a22.intoArray(acc, b2 + 2 * L);
+        a30.intoArray(acc, b0 + 3 * L); a31.intoArray(acc, b1 + 3 * L); a32.intoArray(acc, b2 + 3 * L);
     }
 
-    /** Token t x panel rows 0..2: the decode kernel. */
-    private static void tile1x3(float[] x, int t, int cols, float[] panel, float[] out, int rows, int r) {
-        int x0 = t * cols;
-        int w0 = 0, w1 = cols, w2 = 2 * cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0;
-        int upper = F.loopBound(cols);
-        for (int c = 0; c < upper; c += L) {
+    /** One token times the three panel rows: the decode kernel. */
+    private static void tile1x3(float[] x, int x0, float[] panel, int n, float[] acc, int a, int rowStep, boolean first) {
+        int w0 = 0, w1 = K_BLOCK, w2 = 2 * K_BLOCK;
+        int b0 = a, b1 = a + rowStep, b2 = a + 2 * rowStep;
+        FloatVector a0 = load(acc, b0, first), a1 = load(acc, b1, first), a2 = load(acc, b2, first);
+        for (int c = 0; c < n; c += L) {
             FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
             a0 = xv.fma(FloatVector.fromArray(F, panel, w0 + c), a0);
             a1 = xv.fma(FloatVector.fromArray(F, panel, w1 + c), a1);
             a2 = xv.fma(FloatVector.fromArray(F, panel, w2 + c), a2);
         }
-        int o = t * rows + r;
-        out[o] = finish(a0, x, x0, panel, w0, upper, cols);
-        out[o + 1] = finish(a1, x, x0, panel, w1, upper, cols);
-        out[o + 2] = finish(a2, x, x0, panel, w2, upper, cols);
+        a0.intoArray(acc, b0); a1.intoArray(acc, b1); a2.intoArray(acc, b2);
     }
 
-    /** Tokens t..t+3 x panel row 0 (weight row r): the leftover rows of a chunk. */
-    private static void tile4x1(float[] x, int t, int cols, float[] panel, float[] out, int rows, int r) {
-        int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int upper = F.loopBound(cols);
-        for (int c = 0; c < upper; c += L) {
+    /** Four tokens times panel row 0: a chunk's leftover rows. */
+    private static void tile4x1(float[] x, int x0, int stride, float[] panel, int n, float[] acc, int a, boolean first) {
+        int x1 = x0 + stride, x2 = x1 + stride, x3 = x2 + stride;
+        FloatVector a0 = load(acc, a, first), a1 = load(acc, a + L, first), a2 = load(acc, a + 2 * L, first), a3 = load(acc, a + 3 * L, first);
+        for (int c = 0; c < n; c += L) {
             FloatVector v = FloatVector.fromArray(F, panel, c);
             a0 = FloatVector.fromArray(F, x, x0 + c).fma(v, a0);
             a1 = FloatVector.fromArray(F, x, x1 + c).fma(v, a1);
             a2 = FloatVector.fromArray(F, x, x2 + c).fma(v, a2);
             a3 = FloatVector.fromArray(F, x, x3 + c).fma(v, a3);
         }
-        int o = t * rows + r;
-        out[o] = finish(a0, x, x0, panel, 0, upper, cols);
-        out[o + rows] = finish(a1, x, x1, panel, 0, upper, cols);
-        out[o + 2 * rows] = finish(a2, x, x2, panel, 0, upper, cols);
-        out[o + 3 * rows] = finish(a3, x, x3, panel, 0, upper, cols);
+        a0.intoArray(acc, a); a1.intoArray(acc, a + L); a2.intoArray(acc, a + 2 * L); a3.intoArray(acc, a + 3 * L);
+    }
+
+    private static void tile1x1(float[] x, int x0, float[] panel, int n, float[] acc, int a, boolean first) {
+        FloatVector a0 = load(acc, a, first);
+        for (int c = 0; c < n; c += L) a0 = FloatVector.fromArray(F, x, x0 + c).fma(FloatVector.fromArray(F, panel, c), a0);
+        a0.intoArray(acc, a);
     }
 }

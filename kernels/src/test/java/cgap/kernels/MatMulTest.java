@@ -46,17 +46,21 @@ class MatMulTest {
         assertArrayEquals(new float[] {-2, -2, 3, 7.5f}, out);
     }
 
+    /** Shapes that cross the K blocks (MatMul.K_BLOCK columns) and token blocks (MatMul.TOKEN_BLOCK tokens). */
     @Test
-    void largeBf16MatrixMatchesReference() {
+    void blockedShapesMatchReference() {
         SplittableRandom random = new SplittableRandom(2);
-        int rows = 301, cols = 1027, T = 11;
+        int[][] shapes = {{301, 1027, 11}, {37, 2 * MatMul.K_BLOCK + 500, 7}, {5, 40, MatMul.TOKEN_BLOCK + 3}, {13, 1100, MatMul.TOKEN_BLOCK * 2 + 1}};
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
-            float[] x = TestData.gaussian(random, T * cols);
-            float[] expected = new float[T * rows], actual = new float[T * rows];
-            MatMul.matmulReference(x, T, w, expected);
-            MatMul.matmul(x, T, w, actual);
-            TestData.assertClose(expected, actual, T * rows, magnitudes(x, T, w), 1e-5, "bf16 301x1027 T=11");
+            for (int[] shape : shapes) {
+                int rows = shape[0], cols = shape[1], T = shape[2];
+                WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
+                float[] x = TestData.gaussian(random, T * cols);
+                float[] expected = new float[T * rows], actual = new float[T * rows];
+                MatMul.matmulReference(x, T, w, expected);
+                MatMul.matmul(x, T, w, actual);
+                TestData.assertClose(expected, actual, T * rows, magnitudes(x, T, w), 1e-5, "bf16 " + rows + "x" + cols + " T=" + T);
+            }
         }
     }
 
@@ -64,7 +68,7 @@ class MatMulTest {
     @Test
     void eachTokenGetsTheSameBitsAloneOrInABatch() {
         SplittableRandom random = new SplittableRandom(3);
-        int rows = 29, cols = 77, T = 7;
+        int rows = 29, cols = MatMul.K_BLOCK + 77, T = 7;
         try (Arena arena = Arena.ofShared()) {
             WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
             float[] x = TestData.gaussian(random, T * cols);
