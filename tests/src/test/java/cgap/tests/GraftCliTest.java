@@ -65,6 +65,17 @@ class GraftCliTest {
         assertTrue(lines[1].startsWith("grafted: " + ptTokens.replace(" ", "")) && lines[1].contains("layers 2-3"), lines[1]);
     }
 
+    @Test
+    void aMoeGraftSaysTheWholeBlockMoves() {
+        Path deepseek = Fixtures.hf().resolve("deepseek-v2-lite-f32");
+        CliTest.Run r = CliTest.cgap("generate", "--model", deepseek.toString(), "--graft-from", deepseek.toString(), "--window", "late",
+                "--tokens", "1,2,3", "--max-new-tokens", "3", "--ignore-eos");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("the whole MoE block moves, router and shared experts included"), r.out());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(lines[0].substring("native:  ".length()), lines[1].substring("grafted: ".length()).split(" ")[0], "a self-graft changes nothing");
+    }
+
     /** The token list inside {"tokens": [...]}. */
     static String list(String json) {
         String s = json.trim();

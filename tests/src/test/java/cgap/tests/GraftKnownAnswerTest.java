@@ -124,10 +124,10 @@ class GraftKnownAnswerTest {
         return t.forward(TOKENS, t.newCache(), cgap.engine.hooks.HookRegistry.none(), Transformer.Logits.ALL);
     }
 
-    /** Pre-norm (Llama, f32 and sharded bf16), sandwich norms (Gemma 3) and post-norms only (OLMo 2). */
+    /** Pre-norm (Llama, f32 and sharded bf16), sandwich norms (Gemma 3), post-norms only (OLMo 2), MoE (DeepSeek-V2). */
     @Test
     void graftingTheLateMlpsReproducesTheOtherCheckpointExactly(@TempDir Path tmp) throws IOException {
-        for (String fixture : List.of("llama-f32", "llama-bf16", "gemma3-f32", "olmo2-bf16")) {
+        for (String fixture : List.of("llama-f32", "llama-bf16", "gemma3-f32", "olmo2-bf16", "deepseek-v2-lite-f32")) {
             Path pt = Fixtures.hf().resolve(fixture);
             int layers = Fixtures.json(pt.resolve("config.json")).get("num_hidden_layers").asInt();
             LayerWindow late = LayerWindow.parse("late", layers), first = LayerWindow.parse("0", layers);
@@ -143,6 +143,21 @@ class GraftKnownAnswerTest {
                 assertArrayEquals(ptLogits, logits(MlpGraft.swap(ptModel.transformer(), itModel.transformer(), first)),
                         fixture + ": a window where the MLPs are equal changes nothing");
             }
+        }
+    }
+
+    /** DeepSeek-V2's layer 0 is dense, the rest MoE: the whole MoE block moves; dense and MoE never swap. */
+    @Test
+    void moeLayersMoveWholeAndNeverSwapWithDenseOnes() {
+        try (Model m = Model.load(Fixtures.hf().resolve("deepseek-v2-lite-f32"))) {
+            Transformer t = m.transformer();
+            assertTrue(MlpGraft.movesWholeMoeBlocks(t, LayerWindow.parse("late", 3)));
+            assertFalse(MlpGraft.movesWholeMoeBlocks(t, LayerWindow.parse("0", 3)));
+            String message = assertThrows(IllegalArgumentException.class,
+                    () -> MlpGraft.swapReversed(t, t, LayerWindow.parse("0-1", 3))).getMessage();
+            assertTrue(message.contains("donor layer 1 into host layer 0") && message.contains("a mixture of experts"), message);
+            assertSame(t.blocks().get(2).mlp(), MlpGraft.swapReversed(t, t, LayerWindow.parse("1-2", 3)).blocks().get(1).mlp(),
+                    "MoE layers 1 and 2 trade places");
         }
     }
 

@@ -2,6 +2,7 @@ package cgap.engine.graft;
 
 import cgap.engine.runtime.Block;
 import cgap.engine.runtime.GatedMlp;
+import cgap.engine.runtime.MixtureOfExperts;
 import cgap.engine.runtime.MlpLayer;
 import cgap.engine.runtime.Transformer;
 
@@ -81,6 +82,15 @@ public final class MlpGraft {
         if (host.getClass() != donor.getClass()) {
             return "host MLP is " + kind(host) + ", donor MLP is " + kind(donor);
         }
+        if (host instanceof MixtureOfExperts h && donor instanceof MixtureOfExperts d) {
+            if (h.experts().size() != d.experts().size() || h.topK() != d.topK()) {
+                return "host MoE has " + h.experts().size() + " experts (top " + h.topK() + "), donor " + d.experts().size() + " (top " + d.topK() + ")";
+            }
+            if ((h.shared() == null) != (d.shared() == null)) return "only one of the MoE blocks has shared experts";
+            String expert = mismatch(h.experts().getFirst(), d.experts().getFirst());
+            if (expert != null) return "routed experts differ: " + expert;
+            return h.shared() == null ? null : mismatch(h.shared(), d.shared());
+        }
         if (host instanceof GatedMlp h && donor instanceof GatedMlp d) {
             if (h.act() != d.act()) return "host activation " + h.act() + " != donor activation " + d.act();
             if (h.gate().rows() != d.gate().rows() || h.gate().cols() != d.gate().cols() || h.down().rows() != d.down().rows()) {
@@ -91,14 +101,18 @@ public final class MlpGraft {
         return null;
     }
 
-    /** A short name of an MLP kind for messages: "dense GLU MLP", or the class name for others (MoE). */
+    /** A short name of an MLP kind for messages. */
     public static String kind(MlpLayer mlp) {
-        return mlp instanceof GatedMlp ? "dense GLU MLP" : mlp.getClass().getSimpleName();
+        return switch (mlp) {
+            case GatedMlp g -> "a dense GLU MLP";
+            case MixtureOfExperts m -> "a mixture of experts";
+            default -> mlp.getClass().getSimpleName();
+        };
     }
 
-    /** Whether any window layer of {@code model} has an MLP other than a dense GLU (a mixture of experts). */
+    /** Whether any window layer of {@code model} is a mixture of experts (whose graft moves router and all experts). */
     public static boolean movesWholeMoeBlocks(Transformer model, LayerWindow window) {
-        for (int i = window.first(); i <= window.last(); i++) if (!(model.blocks().get(i).mlp() instanceof GatedMlp)) return true;
+        for (int i = window.first(); i <= window.last(); i++) if (model.blocks().get(i).mlp() instanceof MixtureOfExperts) return true;
         return false;
     }
 }
