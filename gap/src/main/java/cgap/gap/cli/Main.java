@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
         description = "Pure-Java transformer engine and convergence-gap diagnostic.",
         subcommands = {InfoCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
                 TokenizeCommands.Tokenize.class, TokenizeCommands.Detokenize.class,
-                TokenizeCommands.ChatTemplateCommand.class})
+                TokenizeCommands.ChatTemplateCommand.class, GraftCommand.class})
 public final class Main implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
