@@ -127,7 +127,7 @@ public final class LogitLens {
                 Parallel.forRange(n, p -> {
                     int fBase = (p * rowsPerPosition + finalRow) * vc;
                     double logZf = fin.logZ[t0 + p];
-                    for (int v = 0; v < vc; v++) finalProbs[p * vc + v] = Math.exp(logits[fBase + v] - logZf);
+                    LensSums.expShifted(logits, fBase, vc, logZf, finalProbs, p * vc);
                 });
                 Parallel.forRange(n * R, i -> reduceRow(logits, finalProbs, vc, first, i / R, t0 + i / R, i % R,
                         rowsPerPosition, finalRow, fin, acc));
@@ -180,8 +180,7 @@ public final class LogitLens {
         int fBase = (p * rowsPerPosition + finalRow) * vc, pBase = p * vc;
         int zBase = (p * rowsPerPosition + r) * vc;
         int k = r * acc.T + t;
-        float chunkMax = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vc; v++) chunkMax = Math.max(chunkMax, logits[zBase + v]);
+        float chunkMax = LensSums.max(logits, zBase, vc);
         if (chunkMax > acc.top1Value[k]) {
             int v = 0;
             while (logits[zBase + v] != chunkMax) v++;
@@ -200,26 +199,17 @@ public final class LogitLens {
             m = chunkMax;
             acc.max[k] = m;
         }
-        double s = 0, sz = 0, sd = 0, rev = 0;
         float threshold = acc.threshold[k];
+        double[] sums = new double[5];
+        LensSums.rowSums(logits, zBase, fBase, vc, finalProbs, pBase, m, threshold, sums);
+        acc.sum[k] += sums[0];
+        acc.sumZ[k] += sums[1];
+        acc.sumDiff[k] += sums[2];
+        acc.reverse[k] += sums[3];
         // The final top-1 itself never counts: it cannot score strictly above its own score.
-        int skip = fin.top1[t] - v0;
-        int above = 0;
-        for (int v = 0; v < vc; v++) {
-            float zf = logits[zBase + v];
-            double z = zf, f = logits[fBase + v];
-            double e = Math.exp(z - m);
-            s += e;
-            sz += e * (z - m);
-            sd += e * (z - f);
-            rev += finalProbs[pBase + v] * (f - z);
-            if (zf > threshold && v != skip) above++;
-        }
-        acc.sum[k] += s;
-        acc.sumZ[k] += sz;
-        acc.sumDiff[k] += sd;
-        acc.reverse[k] += rev;
-        acc.rank[k] += above;
+        int own = fin.top1[t] - v0;
+        int ownAbove = own >= 0 && own < vc && logits[zBase + own] > threshold ? 1 : 0;
+        acc.rank[k] += (int) sums[4] - ownAbove;
     }
 
     private WeightMatrix unembeddingRows(int r0, int r1) {
@@ -271,15 +261,10 @@ public final class LogitLens {
                 m = chunkMax;
                 max[t] = m;
             }
-            double s = 0, sz = 0;
-            for (int v = 0; v < vc; v++) {
-                double z = logits[off + v] - m;
-                double e = Math.exp(z);
-                s += e;
-                sz += e * z;
-            }
-            sum[t] += s;
-            sumZ[t] += sz;
+            double[] sums = new double[2];
+            LensSums.expSums(logits, off, vc, m, sums);
+            sum[t] += sums[0];
+            sumZ[t] += sums[1];
         }
 
         void finish() {
