@@ -149,6 +149,12 @@ CONVERSATIONS = [
         {"role": "assistant", "content": "6"},
     ]),
     ("unicode_content", [{"role": "user", "content": "Ünïcödé 日本語 👨‍👩‍👧 \"quotes\" and {braces}"}]),
+    ("reasoning_history", [
+        {"role": "user", "content": "Is 7 prime?"},
+        {"role": "assistant", "content": "<think>\nCheck divisors 2..2.\n</think>\n\nYes, 7 is prime."},
+        {"role": "user", "content": "And 9?"},
+        {"role": "assistant", "content": "<think>\n9 = 3 * 3\n</think>\n\nNo."},
+    ]),
 ]
 
 
@@ -189,12 +195,14 @@ def chat_errors(directory):
     if not isinstance(template, str) or "raise_exception" not in template:
         return []
     hf = transformers.AutoTokenizer.from_pretrained(directory)
-    messages = [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
-    try:
-        hf.apply_chat_template(messages, tokenize=False)
-    except Exception as error:  # jinja2 TemplateError from raise_exception
-        return [{"messages": messages, "message": str(error)}]
-    return []
+    errors = []
+    for messages in ([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
+                     [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]):
+        try:
+            hf.apply_chat_template(messages, tokenize=False)
+        except Exception as error:  # jinja2 TemplateError from raise_exception
+            errors.append({"messages": messages, "message": str(error)})
+    return errors
 
 
 def info(directory, tok):
@@ -281,6 +289,9 @@ Users: {{ ns.count }} last={{ ns.last_user | tojson }}
     {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
 {%- endif %}
 {{- {"a": [1, 2.5, none, true], "b": "x\\"y"} | tojson }}
+{{ messages[0].content.split(' ')[-1].strip('?').upper() }}|{{ '  x  '.lstrip() }}|{{ 'hello world'.title() }}|{{ 'a-b-c'.split('-', 1)|length }}
+{%- if 'capital' in messages[0].content %} mentions capital{% endif %}
+{{ messages|length }} {{ (messages|map(attribute='role')|list)|join(',') }} {{ 7 // 2 }} {{ 2 ** 3 }} {{ messages[-1]['role']|capitalize }}
 """
 
 
