@@ -39,7 +39,7 @@ class StudyRunnerTest {
     }
 
     static StudyOptions options(Path out, Path promptFile, int newTokens) {
-        return new StudyOptions(pair.resolve("pt"), pair.resolve("it"), promptFile, out, newTokens, 0, 7, "B", "A", 50, true);
+        return new StudyOptions(pair.resolve("pt"), pair.resolve("it"), promptFile, out, newTokens, 0, 7, "B", "A", 10, true);
     }
 
     static StudyRunner.Result run(StudyOptions o, StudyRunner.AfterPrompt after) {
@@ -141,7 +141,7 @@ class StudyRunnerTest {
         try {
             System.setOut(new PrintStream(captured));
             exit = new CommandLine(new StudyCommand()).execute("--pt", pair.resolve("pt").toString(), "--it", pair.resolve("it").toString(),
-                    "--prompts", prompts.toString(), "--out", out.toString(), "--max-new-tokens", "2", "--limit", "2", "--bootstrap", "20");
+                    "--prompts", prompts.toString(), "--out", out.toString(), "--max-new-tokens", "2", "--limit", "2", "--bootstrap", "10");
         } finally {
             System.setOut(original);
         }
