@@ -14,11 +14,11 @@ import java.util.Arrays;
  * contract's metrics (KL both ways, entropy, top-1, rank of the final top-1) without ever holding
  * [readouts x positions x vocabulary] logits.
  *
- * <p>How. Readout rows are final-normed once and laid out position-major in blocks of about
- * {@value #BLOCK_ROWS} rows (few enough that a block's inputs stay in cache while the GEMM reuses each
- * decoded weight row across all of them). The vocabulary is walked in chunks of {@value #VOCAB_CHUNK}
- * unembedding rows, as a {@link WeightMatrix} view of that row range, so each chunk's weights are read from
- * memory once and reused by every block. Two passes over the vocabulary:
+ * <p>How. Readout rows are copied position-major into blocks of about {@value #BLOCK_ROWS} rows and final-normed
+ * in place (few enough rows that a block's inputs stay in cache while the GEMM reuses each decoded weight row
+ * across all of them). The vocabulary is walked in chunks of {@value #VOCAB_CHUNK} unembedding rows, as a
+ * {@link WeightMatrix} view of that row range, so each chunk's weights are read from memory once and reused by
+ * every block. Two passes over the vocabulary:
  * <ol>
  *   <li>the final readout alone: its log-partition log Z_f, top-1, top-2 and entropy per position;</li>
  *   <li>every readout (the final one recomputed beside them, since KL needs z_f per id): per row a streaming
@@ -29,7 +29,12 @@ import java.util.Arrays;
  * small KL is not the difference of two large numbers; H(p) = log S - (sum e (z - m)) / S;
  * KL(p_f || p) = sum p_f (z_f - z) - log Z_f + log Z, where p_f is exact after pass 1.
  * The rank needs the final top-1 id before pass 2: its score under each readout is one extra dot product,
- * taken with the same kernel so it has the same bits as the GEMM's. All sums are float64 over f32 logits.
+ * taken with the same kernel so it has the same bits as the GEMM's. All sums are float64 over the f32 logits,
+ * vectorized ({@link LensSums}).
+ *
+ * <p>Memory beyond the weights: the residual stack once (the blocks), the caller's residuals, and buffers of
+ * one block by one vocabulary chunk (about 2 MB): for T = 512, 27 readouts of width 2304 and a 256k vocabulary,
+ * about 130 MB for the blocks, whatever the vocabulary.
  *
  * <p>Padded vocabulary rows (an embedding larger than the tokenizer's vocabulary) are masked by never being
  * computed: the chunks stop at {@code scoredVocab}.
@@ -66,7 +71,7 @@ public final class LogitLens {
     /** Runs {@code tokens} through the model from an empty cache and measures readouts 0..L at every position. */
     public LensMetrics run(int[] tokens) {
         HookRegistry hooks = new HookRegistry();
-        ResidualCapture capture = ResidualCapture.attach(hooks, model.layers(), model.hidden(), 0);
+        ResidualCapture capture = ResidualCapture.attach(hooks, model.layers(), model.hidden(), 0, tokens.length);
         model.forward(tokens, model.newCache(), hooks, Transformer.Logits.NONE);
         return measure(capture.residuals(), tokens.length);
     }
@@ -91,11 +96,9 @@ public final class LogitLens {
         int rowsPerPosition = finalIsLast ? R : R + 1;
         int finalRow = finalIsLast ? R - 1 : R;
         float[] finalNormed = model.finalNorm().apply(finalResidual, T);
-        float[][] normed = new float[R][];
-        for (int r = 0; r < R; r++) normed[r] = residuals[r] == finalResidual ? finalNormed : model.finalNorm().apply(residuals[r], T);
-
         FinalReadout fin = finalPass(finalNormed, T);
 
+        // Raw rows copied position-major into blocks, then final-normed in place: one copy of the stack in all.
         int positionsPerBlock = Math.max(1, blockRows / rowsPerPosition);
         int blocks = (T + positionsPerBlock - 1) / positionsPerBlock;
         float[][] blockInputs = new float[blocks][];
@@ -103,9 +106,10 @@ public final class LogitLens {
             int t0 = b * positionsPerBlock, n = Math.min(positionsPerBlock, T - t0);
             float[] x = new float[n * rowsPerPosition * d];
             for (int p = 0; p < n; p++) {
-                for (int r = 0; r < R; r++) System.arraycopy(normed[r], (t0 + p) * d, x, (p * rowsPerPosition + r) * d, d);
-                if (!finalIsLast) System.arraycopy(finalNormed, (t0 + p) * d, x, (p * rowsPerPosition + R) * d, d);
+                for (int r = 0; r < R; r++) System.arraycopy(residuals[r], (t0 + p) * d, x, (p * rowsPerPosition + r) * d, d);
+                if (!finalIsLast) System.arraycopy(finalResidual, (t0 + p) * d, x, (p * rowsPerPosition + R) * d, d);
             }
+            model.finalNorm().apply(x, x, n * rowsPerPosition);
             blockInputs[b] = x;
         }
 
@@ -127,7 +131,7 @@ public final class LogitLens {
                 Parallel.forRange(n, p -> {
                     int fBase = (p * rowsPerPosition + finalRow) * vc;
                     double logZf = fin.logZ[t0 + p];
-                    for (int v = 0; v < vc; v++) finalProbs[p * vc + v] = Math.exp(logits[fBase + v] - logZf);
+                    LensSums.expShifted(logits, fBase, vc, logZf, finalProbs, p * vc);
                 });
                 Parallel.forRange(n * R, i -> reduceRow(logits, finalProbs, vc, first, i / R, t0 + i / R, i % R,
                         rowsPerPosition, finalRow, fin, acc));
@@ -180,8 +184,7 @@ public final class LogitLens {
         int fBase = (p * rowsPerPosition + finalRow) * vc, pBase = p * vc;
         int zBase = (p * rowsPerPosition + r) * vc;
         int k = r * acc.T + t;
-        float chunkMax = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vc; v++) chunkMax = Math.max(chunkMax, logits[zBase + v]);
+        float chunkMax = LensSums.max(logits, zBase, vc);
         if (chunkMax > acc.top1Value[k]) {
             int v = 0;
             while (logits[zBase + v] != chunkMax) v++;
@@ -200,26 +203,17 @@ public final class LogitLens {
             m = chunkMax;
             acc.max[k] = m;
         }
-        double s = 0, sz = 0, sd = 0, rev = 0;
         float threshold = acc.threshold[k];
+        double[] sums = new double[5];
+        LensSums.rowSums(logits, zBase, fBase, vc, finalProbs, pBase, m, threshold, sums);
+        acc.sum[k] += sums[0];
+        acc.sumZ[k] += sums[1];
+        acc.sumDiff[k] += sums[2];
+        acc.reverse[k] += sums[3];
         // The final top-1 itself never counts: it cannot score strictly above its own score.
-        int skip = fin.top1[t] - v0;
-        int above = 0;
-        for (int v = 0; v < vc; v++) {
-            float zf = logits[zBase + v];
-            double z = zf, f = logits[fBase + v];
-            double e = Math.exp(z - m);
-            s += e;
-            sz += e * (z - m);
-            sd += e * (z - f);
-            rev += finalProbs[pBase + v] * (f - z);
-            if (zf > threshold && v != skip) above++;
-        }
-        acc.sum[k] += s;
-        acc.sumZ[k] += sz;
-        acc.sumDiff[k] += sd;
-        acc.reverse[k] += rev;
-        acc.rank[k] += above;
+        int own = fin.top1[t] - v0;
+        int ownAbove = own >= 0 && own < vc && logits[zBase + own] > threshold ? 1 : 0;
+        acc.rank[k] += (int) sums[4] - ownAbove;
     }
 
     private WeightMatrix unembeddingRows(int r0, int r1) {
@@ -271,15 +265,10 @@ public final class LogitLens {
                 m = chunkMax;
                 max[t] = m;
             }
-            double s = 0, sz = 0;
-            for (int v = 0; v < vc; v++) {
-                double z = logits[off + v] - m;
-                double e = Math.exp(z);
-                s += e;
-                sz += e * z;
-            }
-            sum[t] += s;
-            sumZ[t] += sz;
+            double[] sums = new double[2];
+            LensSums.expSums(logits, off, vc, m, sums);
+            sum[t] += sums[0];
+            sumZ[t] += sums[1];
         }
 
         void finish() {

@@ -18,16 +18,21 @@ public final class ResidualCapture {
     private final float[][] rows;
     private final int[] filled;
 
-    private ResidualCapture(int readouts, int hidden, int firstPosition) {
+    private ResidualCapture(int readouts, int hidden, int firstPosition, int expectedPositions) {
         this.hidden = hidden;
         this.firstPosition = firstPosition;
-        this.rows = new float[readouts][0];
+        this.rows = new float[readouts][expectedPositions * hidden];
         this.filled = new int[readouts];
     }
 
     /** Registers on the L + 1 lens points of a model with {@code layers} blocks, keeping positions >= firstPosition. */
     public static ResidualCapture attach(HookRegistry hooks, int layers, int hidden, int firstPosition) {
-        ResidualCapture capture = new ResidualCapture(layers + 1, hidden, firstPosition);
+        return attach(hooks, layers, hidden, firstPosition, 0);
+    }
+
+    /** As above, with room for {@code expectedPositions} rows up front (then {@link #residuals()} copies nothing). */
+    public static ResidualCapture attach(HookRegistry hooks, int layers, int hidden, int firstPosition, int expectedPositions) {
+        ResidualCapture capture = new ResidualCapture(layers + 1, hidden, firstPosition, expectedPositions);
         hooks.add(HookName.of(HookPoint.EMBED), a -> capture.keep(0, a));
         for (int i = 0; i < layers; i++) {
             int readout = i + 1;
@@ -51,10 +56,12 @@ public final class ResidualCapture {
     /** Positions kept so far. */
     public int positions() { return filled[0]; }
 
-    /** The kept residuals, [readout][position * hidden + c], trimmed to {@link #positions()}. */
+    /** The kept residuals, [readout][position * hidden + c], exactly {@link #positions()} rows (shared, not copied, when they fill the arrays). */
     public float[][] residuals() {
         float[][] out = new float[rows.length][];
-        for (int l = 0; l < rows.length; l++) out[l] = Arrays.copyOf(rows[l], filled[l] * hidden);
+        for (int l = 0; l < rows.length; l++) {
+            out[l] = rows[l].length == filled[l] * hidden ? rows[l] : Arrays.copyOf(rows[l], filled[l] * hidden);
+        }
         return out;
     }
 

@@ -1,0 +1,163 @@
+package cgap.bench;
+
+import cgap.engine.hooks.HookRegistry;
+import cgap.engine.runtime.KvCache;
+import cgap.engine.runtime.Transformer;
+import cgap.gap.lens.LensMetrics;
+import cgap.gap.lens.LogitLens;
+import cgap.gap.lens.Readouts;
+import cgap.gap.lens.ResidualCapture;
+import cgap.gap.study.LensSteps;
+import cgap.gap.study.Prompt;
+import cgap.gap.study.Regime;
+import cgap.kernels.MatMul;
+import cgap.kernels.Parallel;
+import cgap.kernels.WeightMatrix;
+import cgap.models.Model;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The lens benchmark of bench/RESULTS-lens.md, side by side with bench/hf_lens_bench.py:
+ * <ol>
+ *   <li>lens: forward of T tokens plus every readout l = 0..L over the whole vocabulary, reduced to the metrics;</li>
+ *   <li>readout GEMMs alone: the same matrix products the lens runs (pass 1: the final readout; pass 2: all
+ *       readouts), with their GFLOP/s against the machine's FMA peak, measured here by a register-only loop;</li>
+ *   <li>per generated token: one decode step plus the L+1 readouts at that position and the study's metrics.</li>
+ * </ol>
+ * Usage: LensBenchmark MODEL_DIR [T=128] [repeats=3] [steps=16]. Threads: -Dcgap.threads (default: all cores).
+ */
+public final class LensBenchmark {
+    /** A constant species: the Vector API compiles to SIMD only for species C2 can see as constants. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private LensBenchmark() {}
+
+    public static void main(String[] args) {
+        Path dir = Path.of(args.length > 0 ? args[0] : System.getProperty("user.home") + "/.cache/cgap/synthetic/llama-3.2-1b-hf");
+        int T = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int steps = args.length > 3 ? Integer.parseInt(args[3]) : 16;
+        try (Model m = Model.load(dir)) {
+            Transformer t = m.transformer();
+            int L = t.layers(), d = t.hidden(), V = t.vocab();
+            System.out.printf(Locale.ROOT, "model %s: %d layers, hidden %d, vocab %d; T = %d; %d threads%n", dir, L, d, V, T, Parallel.threads());
+            int[] tokens = new Random(1).ints(T, 0, V).toArray();
+            LogitLens lens = new LogitLens(t);
+
+            double peak = fmaPeakGflops();
+            System.out.printf(Locale.ROOT, "FMA peak (register-only loop, %d threads): %.1f GFLOP/s%n", Parallel.threads(), peak);
+
+            lens.run(tokens);  // warm-up: JIT and page-in of the weights
+            double best = Double.MAX_VALUE, bestForward = Double.MAX_VALUE;
+            LensMetrics metrics = null;
+            for (int r = 0; r < repeats; r++) {
+                long t0 = System.nanoTime();
+                t.forward(tokens, t.newCache(), HookRegistry.none(), Transformer.Logits.NONE);
+                bestForward = Math.min(bestForward, (System.nanoTime() - t0) / 1e9);
+                t0 = System.nanoTime();
+                metrics = lens.run(tokens);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            double readoutFlop = 2.0 * d * V * ((double) T * (L + 1) + T);  // pass 2 (all readouts) + pass 1 (final)
+            System.out.printf(Locale.ROOT, "lens (forward + all readouts + metrics): %.2f s  [forward alone %.2f s]%n", best, bestForward);
+            double gemm = readoutGemmSeconds(t, T, repeats);
+            System.out.printf(Locale.ROOT, "readout GEMMs alone: %.2f s = %.1f GFLOP/s = %.0f%% of FMA peak (%.0f GFLOP)%n",
+                    gemm, readoutFlop / gemm / 1e9, 100 * readoutFlop / gemm / 1e9 / peak, readoutFlop / 1e9);
+            double meanKl = 0;
+            for (int l = 0; l <= L; l++) for (int p = 0; p < T; p++) meanKl += metrics.kl()[l][p] / ((L + 1.0) * T);
+            System.out.printf(Locale.ROOT, "mean KL over readouts and positions: %.4f nats%n", meanKl);
+
+            double perStep = stepSeconds(t, tokens, steps);
+            System.out.printf(Locale.ROOT, "per generated token (decode step + %d readouts + study metrics): %.3f s%n", L + 1, perStep);
+        }
+    }
+
+    /** The readout matrix products of one lens run (same block and chunk shapes), without the reductions. */
+    static double readoutGemmSeconds(Transformer t, int T, int repeats) {
+        int L = t.layers(), d = t.hidden(), V = t.vocab();
+        int rowsPerPosition = L + 1, positionsPerBlock = Math.max(1, 128 / rowsPerPosition);
+        Random rnd = new Random(2);
+        float[] x = new float[Math.max(positionsPerBlock * rowsPerPosition, Math.min(T, 128)) * d];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] out = new float[x.length / d * 4096];
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r <= repeats; r++) {
+            long t0 = System.nanoTime();
+            for (int pass = 1; pass <= 2; pass++) {
+                for (int v0 = 0; v0 < V; v0 += 4096) {
+                    WeightMatrix w = rows(t.unembedding(), v0, Math.min(V, v0 + 4096));
+                    if (pass == 1) {
+                        for (int t0p = 0; t0p < T; t0p += 128) MatMul.matmul(x, Math.min(128, T - t0p), w, out);
+                    } else {
+                        for (int p0 = 0; p0 < T; p0 += positionsPerBlock) {
+                            MatMul.matmul(x, Math.min(positionsPerBlock, T - p0) * rowsPerPosition, w, out);
+                        }
+                    }
+                }
+            }
+            if (r > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
+    }
+
+    /** Mean seconds per generated token: a decode step, then the L+1 readouts and the study's per-step metrics. */
+    static double stepSeconds(Transformer t, int[] prompt, int steps) {
+        Prompt p = new Prompt("bench", "", Map.of(), "bench");
+        HookRegistry hooks = new HookRegistry();
+        ResidualCapture capture = ResidualCapture.attach(hooks, t.layers(), t.hidden(), prompt.length - 1);
+        KvCache cache = t.newCache();
+        t.forward(prompt, cache, hooks, Transformer.Logits.NONE);
+        long t0 = 0;
+        int warm = 2;
+        for (int s = 0; s < steps + warm; s++) {
+            if (s == warm) t0 = System.nanoTime();
+            Readouts x = Readouts.of(t, t.vocab(), capture.position(0), t.layers() + 1);
+            int token = x.top1(t.layers());
+            LensSteps.record(p, "pt", Regime.PT_RAW, "own", s, token, x);
+            capture.clear();
+            t.forward(new int[] {token}, cache, hooks, Transformer.Logits.NONE);
+        }
+        return (System.nanoTime() - t0) / 1e9 / steps;
+    }
+
+    static WeightMatrix rows(WeightMatrix u, int r0, int r1) {
+        long rowBytes = (long) u.cols() * u.dtype().bytes;
+        return new WeightMatrix(u.data().asSlice(r0 * rowBytes, (r1 - r0) * rowBytes), u.dtype(), r1 - r0, u.cols());
+    }
+
+    /** GFLOP/s of independent FMA chains in registers on every thread: the machine's vector FMA peak. */
+    static double fmaPeakGflops() {
+        int threads = Parallel.threads();
+        long iterations = 20_000_000L;
+        float warm = 0;
+        for (int i = 0; i < 2_000; i++) warm += fmaLoop(10_000);  // C2-compile the loop before timing it
+        if (warm == 42) System.out.print("");
+        double best = 0;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            float[] sink = new float[threads];
+            long t0 = System.nanoTime();
+            Parallel.forChunks(threads, 1, (a, b) -> sink[a] = fmaLoop(iterations));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            best = Math.max(best, 2.0 * F.length() * 12 * iterations * threads / seconds / 1e9);
+        }
+        return best;
+    }
+
+    private static float fmaLoop(long iterations) {
+        FloatVector m = FloatVector.broadcast(F, 0.999999f), c = FloatVector.broadcast(F, 1e-7f);
+        FloatVector a0 = FloatVector.broadcast(F, 1f), a1 = a0.add(c), a2 = a1.add(c), a3 = a2.add(c), a4 = a3.add(c), a5 = a4.add(c);
+        FloatVector a6 = a5.add(c), a7 = a6.add(c), a8 = a7.add(c), a9 = a8.add(c), a10 = a9.add(c), a11 = a10.add(c);
+        for (long i = 0; i < iterations; i++) {
+            a0 = a0.fma(m, c); a1 = a1.fma(m, c); a2 = a2.fma(m, c); a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c); a5 = a5.fma(m, c); a6 = a6.fma(m, c); a7 = a7.fma(m, c);
+            a8 = a8.fma(m, c); a9 = a9.fma(m, c); a10 = a10.fma(m, c); a11 = a11.fma(m, c);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    }
+}
