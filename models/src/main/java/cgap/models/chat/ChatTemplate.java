@@ -190,8 +190,9 @@ public final class ChatTemplate {
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                // trim_blocks and lstrip_blocks are applied to the source by JinjaSource
+                .withTrimBlocks(false)
+                .withLstripBlocks(false)
                 .withKeepTrailingNewline(true) // jinja2 drops the source's final newline instead: see jinjaSource
                 .withFailOnUnknownTokens(false)
                 .withLocale(Locale.US)

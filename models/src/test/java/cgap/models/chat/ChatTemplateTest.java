@@ -80,6 +80,11 @@ class ChatTemplateTest {
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> render("ok\n{{ raise_exception('no system role') }}", HI, false));
         assertTrue(e.getMessage().contains("line 2: raise_exception: no system role"), e.getMessage());
+        // Lines eaten by trim_blocks and line breaks inside string literals still count.
+        String source = "{% set prefix = 'a\n\nb' %}\n{% for m in messages %}\n{% if m.role == 'user' %}\n"
+                + "{{ raise_exception('raised on line 6') }}\n{% endif %}\n{% endfor %}\n";
+        e = assertThrows(ChatTemplateException.class, () -> render(source, HI, false));
+        assertTrue(e.getMessage().contains("line 6: raise_exception: raised on line 6"), e.getMessage());
     }
 
     @Test
