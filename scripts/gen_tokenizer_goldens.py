@@ -369,6 +369,31 @@ JINJA_CASES = [
 ]
 
 
+def train_tiny_affixes():
+    """BPE with continuing_subword_prefix/end_of_word_suffix and unk, split-only pre-tokenizers, no decoder."""
+    from tokenizers import Regex
+    directory = os.path.join(OUT, "tiny-affixes")
+    os.makedirs(directory, exist_ok=True)
+    tok = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKD(), normalizers.Lowercase(),
+                                           normalizers.Replace(Regex(r"\d{6,}"), "#")])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\s+"), behavior="removed"),
+        pre_tokenizers.Split(Regex(r"[.,!?;:]"), behavior="merged_with_previous"),
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.Split("-", behavior="merged_with_next"),
+        pre_tokenizers.Split(Regex(r"[()\[\]{}]"), behavior="contiguous"),
+    ])
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", 1), ("[SEP]", 2)])
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]", "[CLS]", "[SEP]"],
+                                  continuing_subword_prefix="##", end_of_word_suffix="</w>")
+    tok.train_from_iterator(TRAINING_TEXT, trainer)
+    tok.save(os.path.join(directory, "tokenizer.json"))
+    json.dump({"bos_token": "[CLS]", "eos_token": "[SEP]"}, open(os.path.join(directory, "tokenizer_config.json"), "w"))
+    return directory
+
+
 def jinja_cases():
     messages = [{"role": "system", "content": " S "}, {"role": "user", "content": "Hi"}]
     cases = []
@@ -393,6 +418,7 @@ def main():
         write_golden(name, os.path.join(CACHE, name))
     write_golden("tiny-bytelevel", train_tiny_bytelevel())
     write_golden("tiny-metaspace", train_tiny_metaspace())
+    write_golden("tiny-affixes", train_tiny_affixes())
     jinja_cases()
 
 
