@@ -6,7 +6,6 @@ import cgap.gap.graft.GraftCompatibility;
 import cgap.gap.graft.GraftExperiment;
 import cgap.gap.graft.GraftExperiment.NamedWindow;
 import cgap.gap.graft.GraftPrompt;
-import cgap.gap.graft.GraftPrompts;
 import cgap.gap.graft.GraftReport;
 import cgap.gap.graft.GraftRun;
 import cgap.gap.graft.GraftSummary;
@@ -80,8 +79,8 @@ public final class GraftCommand implements Callable<Integer> {
             stops.addAll(itTokenizer.eosIds());
             GraftExperiment experiment = new GraftExperiment(h.transformer(), d.transformer(), it.transformer(), stops,
                     LensVocab.scoredVocab(h), named, interventions, seeds, seed, maxNewTokens);
-            List<GraftPrompt> tokenized = GraftPrompts.read(prompts, limit,
-                    new GraftPrompts.Encoding(hostTokenizer, itTokenizer, template, hostIsIt, ptFormat, itFormat));
+            List<GraftPrompt> tokenized = GraftPrompt.read(prompts, limit,
+                    new GraftPrompt.Encoding(hostTokenizer, itTokenizer, template, hostIsIt, ptFormat, itFormat));
 
             Map<String, String> runInfo = runInfo(h, d, hostIsIt, named, interventions);
             for (NamedWindow w : named) {
