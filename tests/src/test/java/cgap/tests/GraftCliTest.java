@@ -8,13 +8,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** --graft-from on cgap forward and cgap generate, on a PT fixture and an "IT" copy differing only in its late MLPs. */
+/** --graft-from on cgap forward, generate and lens (and --edit on lens), on a PT fixture and an "IT" copy differing only in its late MLPs. */
 class GraftCliTest {
     static final Path PT = Fixtures.hf().resolve("llama-f32");
     static final String TOKENS = "1,17,99,3,250,42,7";
@@ -45,6 +51,51 @@ class GraftCliTest {
         float[] ptLogits = forwardLogits("pt", PT.toString());
         assertArrayEquals(itLogits, forwardLogits("pt-graft", PT.toString(), "--graft-from", it.toString(), "--window", "late"));
         assertArrayEquals(ptLogits, forwardLogits("it-swap", it.toString(), "--graft-from", PT.toString(), "--window", "2-3", "--component", "mlp"));
+    }
+
+    /** Every lens.* tensor of {@code cgap lens --model DIR ...}, by name. */
+    static Map<String, float[]> lens(String name, String... modelAndOptions) {
+        Path out = tmp.resolve(name + ".lens.safetensors");
+        List<String> args = new ArrayList<>(List.of("lens", "--tokens", TOKENS, "--out", out.toString(), "--model"));
+        args.addAll(List.of(modelAndOptions));
+        CliTest.Run r = CliTest.cgap(args.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        Map<String, float[]> tensors = new TreeMap<>();
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            for (String t : List.of("lens.kl", "lens.kl_rev", "lens.entropy", "lens.top1", "lens.final_top1_rank")) {
+                tensors.put(t, f.tensor(t).toFloatArray());
+            }
+        }
+        return tensors;
+    }
+
+    static void assertSameLens(Map<String, float[]> want, Map<String, float[]> got) {
+        assertEquals(want.keySet(), got.keySet());
+        for (String t : want.keySet()) assertArrayEquals(want.get(t), got.get(t), t);
+    }
+
+    @Test
+    void lensUnderAGraftIsTheLensOfTheModelItMakes() {
+        Map<String, float[]> ptLens = lens("pt", PT.toString()), itLens = lens("it", it.toString());
+        assertFalse(Arrays.equals(ptLens.get("lens.kl"), itLens.get("lens.kl")), "the fixture pair must have different lenses to test anything");
+        assertSameLens(ptLens, lens("pt-self", PT.toString(), "--graft-from", PT.toString(), "--window", "late"));
+        assertSameLens(itLens, lens("pt-graft", PT.toString(), "--graft-from", it.toString(), "--window", "late"));
+    }
+
+    @Test
+    void lensAppliesHookEdits() {
+        // The pair differs only in the MLPs of layers 2-3; with those outputs zeroed both compute the same stream.
+        String[] zeroLateMlps = {"--edit", "blocks.2.hook_mlp_out=zero", "--edit", "blocks.3.hook_mlp_out=zero"};
+        Map<String, float[]> pt = lens("pt-edit", concat(PT.toString(), zeroLateMlps)), itEdited = lens("it-edit", concat(it.toString(), zeroLateMlps));
+        assertSameLens(pt, itEdited);
+        assertFalse(Arrays.equals(lens("pt", PT.toString()).get("lens.kl"), pt.get("lens.kl")), "the edit changes the lens");
+    }
+
+    static String[] concat(String first, String[] rest) {
+        String[] all = new String[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
     }
 
     @Test

@@ -44,8 +44,7 @@ public final class MlpGraft {
     private static Transformer replace(Transformer host, LayerWindow window, IntFunction<MlpLayer> mlpAt) {
         List<Block> blocks = new ArrayList<>(host.blocks());
         for (int i = window.first(); i <= window.last(); i++) blocks.set(i, blocks.get(i).withMlp(mlpAt.apply(i)));
-        return new Transformer(host.hidden(), host.vocab(), host.embedding(), host.embedScale(), List.copyOf(blocks),
-                host.finalNorm(), host.unembedding(), host.finalSoftcap());
+        return host.withBlocks(blocks);
     }
 
     /**

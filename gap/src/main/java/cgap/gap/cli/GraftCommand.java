@@ -5,15 +5,14 @@ import cgap.engine.graft.MlpGraft;
 import cgap.gap.graft.GraftCompatibility;
 import cgap.gap.graft.GraftExperiment;
 import cgap.gap.graft.GraftExperiment.NamedWindow;
-import cgap.gap.graft.GraftFingerprint;
 import cgap.gap.graft.GraftPrompt;
-import cgap.gap.graft.GraftPrompts;
 import cgap.gap.graft.GraftReport;
 import cgap.gap.graft.GraftRun;
 import cgap.gap.graft.GraftSummary;
 import cgap.gap.graft.Intervention;
 import cgap.gap.lens.LensVocab;
 import cgap.gap.stats.Windows;
+import cgap.gap.study.RunFingerprint;
 import cgap.models.Model;
 import cgap.models.chat.ChatTemplate;
 import cgap.models.tokenizer.Tokenizer;
@@ -80,8 +79,8 @@ public final class GraftCommand implements Callable<Integer> {
             stops.addAll(itTokenizer.eosIds());
             GraftExperiment experiment = new GraftExperiment(h.transformer(), d.transformer(), it.transformer(), stops,
                     LensVocab.scoredVocab(h), named, interventions, seeds, seed, maxNewTokens);
-            List<GraftPrompt> tokenized = GraftPrompts.read(prompts, limit,
-                    new GraftPrompts.Encoding(hostTokenizer, itTokenizer, template, hostIsIt, ptFormat, itFormat));
+            List<GraftPrompt> tokenized = GraftPrompt.read(prompts, limit,
+                    new GraftPrompt.Encoding(hostTokenizer, itTokenizer, template, hostIsIt, ptFormat, itFormat));
 
             Map<String, String> runInfo = runInfo(h, d, hostIsIt, named, interventions);
             for (NamedWindow w : named) {
@@ -123,9 +122,9 @@ public final class GraftCommand implements Callable<Integer> {
     /** What the per-prompt results depend on: a rerun into --out with any of these changed is refused. */
     private Map<String, String> fingerprint(boolean hostIsIt, List<NamedWindow> named, List<Intervention> interventions) {
         Map<String, String> fp = new LinkedHashMap<>();
-        fp.put("host", GraftFingerprint.model(host));
-        fp.put("donor", GraftFingerprint.model(donor));
-        fp.put("prompts", GraftFingerprint.file(prompts));
+        fp.put("host", RunFingerprint.hashModel(host));
+        fp.put("donor", RunFingerprint.hashModel(donor));
+        fp.put("prompts", RunFingerprint.hashFile(prompts));
         fp.put("host_is", hostIsIt ? "it" : "pt");
         fp.put("windows", String.join(",", named.stream().map(w -> w.name() + "=" + w.layers()).toList()));
         fp.put("interventions", String.join(",", interventions.stream().map(i -> i.label).toList()));

@@ -139,16 +139,9 @@ public final class TokenizeCommands {
         @Override
         public Integer call() {
             Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
-            List<Integer> ids = new ArrayList<>();
-            for (String part : tokens.split(",", -1)) {
-                try {
-                    ids.add(Integer.parseInt(part.strip()));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("--tokens: '" + part + "' is not a token id");
-                }
-            }
+            int[] ids = Tokens.parse(tokens);
             PrintWriter out = utf8Out();
-            out.println(tokenizer.decode(ids.stream().mapToInt(Integer::intValue).toArray(), skipSpecial));
+            out.println(tokenizer.decode(ids, skipSpecial));
             out.flush();
             return 0;
         }

@@ -2,6 +2,7 @@ package cgap.gap.graft;
 
 import cgap.gap.graft.GraftSummary.Effect;
 import cgap.gap.graft.GraftSummary.WindowSummary;
+import cgap.gap.report.AtomicFiles;
 import cgap.gap.report.Plots;
 import cgap.gap.stats.Bootstrap.Interval;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,17 +33,17 @@ public final class GraftReport {
 
     public static void write(Path out, GraftSummary summary, List<PromptResult> results, Map<String, String> runInfo) {
         try {
-            GraftFiles.writeAtomically(out.resolve("summary.json"), JSON.writeValueAsBytes(json(summary, runInfo)));
+            AtomicFiles.write(out.resolve("summary.json"), JSON.writeValueAsBytes(json(summary, runInfo)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out.resolve("summary.json"), e);
         }
         for (WindowSummary w : summary.windows()) {
-            GraftFiles.writeAtomically(out.resolve("window_" + w.name() + ".csv"), csv(w.name(), results).getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(out.resolve("window_" + w.name() + ".csv"), csv(w.name(), results).getBytes(StandardCharsets.UTF_8));
         }
         List<String> svgs = charts(out, summary);
         String html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cgap graft report</title>\n<style>"
                 + CSS + "</style></head><body>\n" + section(summary, svgs) + runTable(runInfo) + "</body></html>\n";
-        GraftFiles.writeAtomically(out.resolve("report.html"), html.getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(out.resolve("report.html"), html.getBytes(StandardCharsets.UTF_8));
     }
 
     static ObjectNode json(GraftSummary s, Map<String, String> runInfo) {

@@ -1,5 +1,6 @@
 package cgap.gap.graft;
 
+import cgap.gap.report.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -57,7 +58,7 @@ public final class GraftRun {
             if (done.containsKey(p.id())) continue;
             PromptResult r = experiment.measure(p);
             try {
-                GraftFiles.append(out.resolve(RESULTS_FILE), (JSON.writeValueAsString(r) + "\n").getBytes(StandardCharsets.UTF_8));
+                AtomicFiles.append(out.resolve(RESULTS_FILE), (JSON.writeValueAsString(r) + "\n").getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -88,7 +89,7 @@ public final class GraftRun {
                 ObjectNode run = JSON.createObjectNode();
                 ObjectNode fp = run.putObject("fingerprint");
                 fingerprint.forEach(fp::put);
-                GraftFiles.writeAtomically(runFile, JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(run));
+                AtomicFiles.write(runFile, JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(run));
                 return;
             }
             JsonNode earlier = JSON.readTree(runFile.toFile()).get("fingerprint");
