@@ -27,25 +27,36 @@ final class Vec {
     /** Shorts of the same lane count as F, i.e. half its bit size: one BF16/F16 load widens to one FloatVector. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
 
-    /** Shuffles i -> i ^ step for step = L/2, L/4, ..., 1: the fixed summation tree of {@link #sumLanes}. */
-    private static final VectorShuffle<Float>[] SUM_TREE = sumTree();
+    /**
+     * Shuffles i -> i ^ step, the levels of {@link #sumLanes}'s fixed tree. Separate static finals (not an
+     * array) so the JIT sees each as a constant; null where a level does not exist for this L.
+     */
+    private static final VectorShuffle<Float> XOR_8 = L >= 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> XOR_4 = L >= 8 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> XOR_2 = L >= 4 ? VectorShuffle.fromOp(F, i -> i ^ 2) : null;
+    private static final VectorShuffle<Float> XOR_1 = L >= 2 ? VectorShuffle.fromOp(F, i -> i ^ 1) : null;
 
     private Vec() {}
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] sumTree() {
-        int levels = Integer.numberOfTrailingZeros(L);
-        VectorShuffle<Float>[] tree = new VectorShuffle[levels];
-        for (int level = 0; level < levels; level++) {
-            int step = L >> (level + 1);
-            tree[level] = VectorShuffle.fromOp(F, i -> i ^ step);
-        }
-        return tree;
+    /**
+     * Sum of the lanes of v in a fixed pairwise order: lane i is added to lane i + L/2, then the halves of
+     * that, and so on down to one lane (the same tree in interpreter and JIT code).
+     */
+    static float sumLanes(FloatVector v) {
+        if (L > 16) return sumLanesAnyLength(v);
+        if (L >= 16) v = v.add(v.rearrange(XOR_8));
+        if (L >= 8) v = v.add(v.rearrange(XOR_4));
+        if (L >= 4) v = v.add(v.rearrange(XOR_2));
+        if (L >= 2) v = v.add(v.rearrange(XOR_1));
+        return v.lane(0);
     }
 
-    /** Sum of the lanes of v in a fixed pairwise order: lane i pairs with lane i + L/2, and so on down. */
-    static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> shuffle : SUM_TREE) v = v.add(v.rearrange(shuffle));
+    /** The same tree for vectors wider than 16 floats (wide SVE). */
+    private static float sumLanesAnyLength(FloatVector v) {
+        for (int step = L / 2; step >= 1; step /= 2) {
+            int s = step;
+            v = v.add(v.rearrange(VectorShuffle.fromOp(F, i -> i ^ s)));
+        }
         return v.lane(0);
     }
 
