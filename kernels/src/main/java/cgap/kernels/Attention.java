@@ -1,6 +1,10 @@
 package cgap.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 import static cgap.kernels.Vec.F;
 import static cgap.kernels.Vec.L;
@@ -34,6 +38,18 @@ public final class Attention {
         float[] queries = new float[0];
         float[] scores = new float[0];
         float[] output = new float[0];
+        private int[] firstSeen = new int[0];
+        private int[] lastSeen = new int[0];
+
+        int[] firstSeen(int lanes) {
+            if (firstSeen.length < lanes) firstSeen = new int[lanes];
+            return firstSeen;
+        }
+
+        int[] lastSeen(int lanes) {
+            if (lastSeen.length < lanes) lastSeen = new int[lanes];
+            return lastSeen;
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -82,33 +98,51 @@ public final class Attention {
             for (; j < keyEnd; j++) scores1(qT, lanes, v, kCache, (j * nKvHeads + kv) * qkDim, qkDim, scores, (j - keyStart) * lanes + v);
         }
 
-        // Scale, soft-cap and softmax per query over the keys it sees; everything else becomes 0.
+        // Softmax per query over the keys it sees, as Softmax.inPlace computes it, one vector of queries at a
+        // time: scale (and soft-cap), hide unseen keys as -inf, subtract the max, Vec.exp, sum in double in key
+        // order, multiply by the f32 reciprocal. Unseen keys and padding lanes end as exact zeros.
+        int[] firstSeen = scratch.firstSeen(lanes), lastSeen = scratch.lastSeen(lanes);
         for (int i = 0; i < lanes; i++) {
-            if (i >= queries) {
-                for (int j = 0; j < keys; j++) scores[j * lanes + i] = 0f;
-                continue;
+            if (i < queries) {
+                int p = pos0 + t0 + i / group;
+                lastSeen[i] = p;
+                firstSeen[i] = window > 0 ? Math.max(0, p - window + 1) : 0;
+            } else {
+                lastSeen[i] = -1; // sees nothing
+                firstSeen[i] = 0;
             }
-            int p = pos0 + t0 + i / group;
-            int first = window > 0 ? Math.max(0, p - window + 1) : 0;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = first; j <= p; j++) {
-                int at = (j - keyStart) * lanes + i;
-                float score = scores[at] * scale;
-                if (softcap > 0) score = (float) Math.tanh(score / softcap) * softcap;
-                scores[at] = score;
-                max = Math.max(max, score);
-            }
-            double sum = 0;
-            for (int j = first; j <= p; j++) {
-                int at = (j - keyStart) * lanes + i;
-                float e = (float) Math.exp(scores[at] - max);
-                scores[at] = e;
-                sum += e;
-            }
-            float inverse = (float) (1.0 / sum);
+        }
+        FloatVector negativeInfinity = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int v = 0; v < lanes; v += L) {
+            IntVector first = IntVector.fromArray(Vec.I, firstSeen, v), last = IntVector.fromArray(Vec.I, lastSeen, v);
+            FloatVector max = negativeInfinity;
             for (int j = keyStart; j < keyEnd; j++) {
-                int at = (j - keyStart) * lanes + i;
-                scores[at] = j >= first && j <= p ? scores[at] * inverse : 0f;
+                int at = (j - keyStart) * lanes + v;
+                FloatVector score = FloatVector.fromArray(F, scores, at).mul(scale);
+                if (softcap > 0) score = softcap(score, softcap);
+                VectorMask<Float> seen = first.compare(VectorOperators.LE, j).and(last.compare(VectorOperators.GE, j)).cast(F);
+                score = negativeInfinity.blend(score, seen);
+                score.intoArray(scores, at);
+                max = max.max(score);
+            }
+            max = max.blend(0f, max.eq(Float.NEGATIVE_INFINITY)); // padding lanes
+            DoubleVector sumLow = DoubleVector.zero(Vec.D), sumHigh = sumLow;
+            for (int j = keyStart; j < keyEnd; j++) {
+                int at = (j - keyStart) * lanes + v;
+                FloatVector e = Vec.exp(FloatVector.fromArray(F, scores, at).sub(max));
+                e.intoArray(scores, at);
+                sumLow = sumLow.add(e.convertShape(VectorOperators.F2D, Vec.D, 0));
+                sumHigh = sumHigh.add(e.convertShape(VectorOperators.F2D, Vec.D, 1));
+            }
+            float[] inverse = new float[L];
+            double[] sums = new double[L];
+            sumLow.intoArray(sums, 0);
+            sumHigh.intoArray(sums, L / 2);
+            for (int i = 0; i < L; i++) inverse[i] = sums[i] > 0 ? (float) (1.0 / sums[i]) : 0f;
+            FloatVector inverseVector = FloatVector.fromArray(F, inverse, 0);
+            for (int j = keyStart; j < keyEnd; j++) {
+                int at = (j - keyStart) * lanes + v;
+                FloatVector.fromArray(F, scores, at).mul(inverseVector).intoArray(scores, at);
             }
         }
 
@@ -124,6 +158,13 @@ public final class Attention {
             int dst = ((t0 + i / group) * nHeads + kv * group + i % group) * vDim;
             for (int d = 0; d < vDim; d++) out[dst + d] = outT[d * lanes + i];
         }
+    }
+
+    /** tanh(score / cap) * cap per lane with scalar Math.tanh, as the reference and torch compute it. */
+    private static FloatVector softcap(FloatVector score, float cap) {
+        float[] lanes = score.toArray();
+        for (int i = 0; i < lanes.length; i++) lanes[i] = (float) Math.tanh(lanes[i] / cap) * cap;
+        return FloatVector.fromArray(F, lanes, 0);
     }
 
     /** Scores of four consecutive keys (rows k0, k0+kStride, ...) for the L queries at lane offset v. */
