@@ -33,23 +33,16 @@ import static cgap.kernels.Vec.L;
 public final class Attention {
     private Attention() {}
 
-    /** Per-thread scratch arrays, grown on demand: transposed queries, scores/probabilities, transposed output. */
+    /**
+     * Per-thread scratch, grown on demand: transposed queries, scores (then probabilities), transposed output,
+     * and each query lane's first and last visible key.
+     */
     private static final class Scratch {
         float[] queries = new float[0];
         float[] scores = new float[0];
         float[] output = new float[0];
-        private int[] firstSeen = new int[0];
-        private int[] lastSeen = new int[0];
-
-        int[] firstSeen(int lanes) {
-            if (firstSeen.length < lanes) firstSeen = new int[lanes];
-            return firstSeen;
-        }
-
-        int[] lastSeen(int lanes) {
-            if (lastSeen.length < lanes) lastSeen = new int[lanes];
-            return lastSeen;
-        }
+        int[] firstSeen = new int[0];
+        int[] lastSeen = new int[0];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -81,7 +74,12 @@ public final class Attention {
         if (scratch.queries.length < qkDim * lanes) scratch.queries = new float[qkDim * lanes];
         if (scratch.scores.length < keys * lanes) scratch.scores = new float[keys * lanes];
         if (scratch.output.length < vDim * lanes) scratch.output = new float[vDim * lanes];
+        if (scratch.firstSeen.length < lanes) {
+            scratch.firstSeen = new int[lanes];
+            scratch.lastSeen = new int[lanes];
+        }
         float[] qT = scratch.queries, scores = scratch.scores, outT = scratch.output;
+        int[] firstSeen = scratch.firstSeen, lastSeen = scratch.lastSeen;
 
         // qT[d*lanes + i] = q of query i; padding lanes are zero.
         java.util.Arrays.fill(qT, 0, qkDim * lanes, 0f);
@@ -101,7 +99,6 @@ public final class Attention {
         // Softmax per query over the keys it sees, as Softmax.inPlace computes it, one vector of queries at a
         // time: scale (and soft-cap), hide unseen keys as -inf, subtract the max, Vec.exp, sum in double in key
         // order, multiply by the f32 reciprocal. Unseen keys and padding lanes end as exact zeros.
-        int[] firstSeen = scratch.firstSeen(lanes), lastSeen = scratch.lastSeen(lanes);
         for (int i = 0; i < lanes; i++) {
             if (i < queries) {
                 int p = pos0 + t0 + i / group;

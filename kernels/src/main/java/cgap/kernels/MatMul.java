@@ -15,10 +15,9 @@ import static cgap.kernels.Vec.L;
  * most {@value #CHUNK_ROWS} rows. For a chunk, the work walks K blocks of {@value #K_BLOCK} columns: the
  * chunk's rows of that block are widened once to f32 into a per-thread block (vectorized BF16/F16 decode,
  * L2-resident), then register tiles of {@link #TOKEN_TILE} tokens x {@value #ROW_TILE} rows run over it.
- * A tile's x rows stay in L1 while it passes over all the chunk's rows, so each weight vector loaded from
- * L2 feeds {@link #TOKEN_TILE} x {@value #ROW_TILE} / {@value #ROW_TILE} FMAs and each x vector from L1
- * feeds {@value #ROW_TILE}. Every weight is read from memory once per call and per {@value #TOKEN_BLOCK}
- * tokens. The vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1) is the
+ * A tile's x rows stay in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
+ * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
+ * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1) is the
  * same path with one-token tiles; it streams the weights once, which makes it bandwidth bound.
  *
  * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
