@@ -5,6 +5,7 @@ import cgap.kernels.DType;
 import cgap.kernels.MachineProbe;
 import cgap.kernels.MatMul;
 import cgap.kernels.Parallel;
+import cgap.kernels.JitWarmup;
 import cgap.kernels.WeightMatrix;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -84,25 +85,7 @@ public class MatMulBenchmark {
         x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         out = new float[tokens * rows];
-        warmUpKernels();
-    }
-
-    /**
-     * Gets every MatMul code path JIT-compiled on a small BF16 matrix first: interpreted Vector API code is
-     * thousands of times slower, and a few calls at the big shapes would not reach the compiler in time.
-     * The shape crosses K blocks, chunk edges and column tails, and T runs over whole and partial tiles,
-     * so the compiled code meets no untaken branch (and deoptimizes on none) at the real shapes.
-     */
-    private static void warmUpKernels() {
-        int rows = 50, cols = 1100, maxTokens = 17;
-        short[] values = new short[rows * cols];
-        for (int i = 0; i < values.length; i++) values[i] = (short) (Float.floatToRawIntBits((i % 17) * 0.01f) >>> 16);
-        // Off-heap like the real weights, so the compiled code is profiled on the same kind of segment.
-        MemorySegment data = Arena.ofAuto().allocate((long) values.length * DType.BF16.bytes, 64);
-        MemorySegment.copy(values, 0, data, ValueLayout.JAVA_SHORT_UNALIGNED, 0, values.length);
-        WeightMatrix small = new WeightMatrix(data, DType.BF16, rows, cols);
-        float[] smallX = new float[maxTokens * cols], smallOut = new float[maxTokens * rows];
-        for (int i = 0; i < 3_000; i++) MatMul.matmul(smallX, 1 + i % maxTokens, small, smallOut);
+        JitWarmup.run(); // interpreted Vector API code would dominate the first iterations
     }
 
     @TearDown(Level.Trial)

@@ -144,44 +144,50 @@ public final class MatMul {
      * load. The summation order is the one above either way, so this gives the same bits as the tiled path.
      */
     private static void decodeBF16(float[] x, WeightMatrix w, float[] out, int r0, int r1) {
+        int r = r0;
+        if (w.cols() > DECODE_SHORT_ROW) {
+            for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, out, r);
+        }
+        for (; r < r1; r++) out[r] = decodeRowBF16(x, w, r);
+    }
+
+    private static float decodeRowBF16(float[] x, WeightMatrix w, int r) {
+        int upper = F.loopBound(w.cols());
+        MemorySegment data = w.data();
+        long row = w.offset(r, 0);
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            acc = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, row + (long) c * DType.BF16.bytes), acc);
+        }
+        return finishDecode(acc, x, w, r, upper);
+    }
+
+    private static void decodeEightRowsBF16(float[] x, WeightMatrix w, float[] out, int r) {
         int upper = F.loopBound(w.cols());
         MemorySegment data = w.data();
         long rowBytes = (long) w.cols() * DType.BF16.bytes;
-        int r = r0;
-        if (w.cols() > DECODE_SHORT_ROW) {
-            for (; r + 8 <= r1; r += 8) {
-                long w0 = w.offset(r, 0);
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-                for (int c = 0; c < upper; c += L) {
-                    FloatVector xv = FloatVector.fromArray(F, x, c);
-                    long at = w0 + (long) c * DType.BF16.bytes;
-                    a0 = xv.fma(Vec.loadBF16(data, at), a0);
-                    a1 = xv.fma(Vec.loadBF16(data, at + rowBytes), a1);
-                    a2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), a2);
-                    a3 = xv.fma(Vec.loadBF16(data, at + 3 * rowBytes), a3);
-                    a4 = xv.fma(Vec.loadBF16(data, at + 4 * rowBytes), a4);
-                    a5 = xv.fma(Vec.loadBF16(data, at + 5 * rowBytes), a5);
-                    a6 = xv.fma(Vec.loadBF16(data, at + 6 * rowBytes), a6);
-                    a7 = xv.fma(Vec.loadBF16(data, at + 7 * rowBytes), a7);
-                }
-                out[r] = finishDecode(a0, x, w, r, upper);
-                out[r + 1] = finishDecode(a1, x, w, r + 1, upper);
-                out[r + 2] = finishDecode(a2, x, w, r + 2, upper);
-                out[r + 3] = finishDecode(a3, x, w, r + 3, upper);
-                out[r + 4] = finishDecode(a4, x, w, r + 4, upper);
-                out[r + 5] = finishDecode(a5, x, w, r + 5, upper);
-                out[r + 6] = finishDecode(a6, x, w, r + 6, upper);
-                out[r + 7] = finishDecode(a7, x, w, r + 7, upper);
-            }
+        long w0 = w.offset(r, 0);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int c = 0; c < upper; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, c);
+            long at = w0 + (long) c * DType.BF16.bytes;
+            a0 = xv.fma(Vec.loadBF16(data, at), a0);
+            a1 = xv.fma(Vec.loadBF16(data, at + rowBytes), a1);
+            a2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), a2);
+            a3 = xv.fma(Vec.loadBF16(data, at + 3 * rowBytes), a3);
+            a4 = xv.fma(Vec.loadBF16(data, at + 4 * rowBytes), a4);
+            a5 = xv.fma(Vec.loadBF16(data, at + 5 * rowBytes), a5);
+            a6 = xv.fma(Vec.loadBF16(data, at + 6 * rowBytes), a6);
+            a7 = xv.fma(Vec.loadBF16(data, at + 7 * rowBytes), a7);
         }
-        for (; r < r1; r++) {
-            long row = w.offset(r, 0);
-            FloatVector acc = FloatVector.zero(F);
-            for (int c = 0; c < upper; c += L) {
-                acc = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, row + (long) c * DType.BF16.bytes), acc);
-            }
-            out[r] = finishDecode(acc, x, w, r, upper);
-        }
+        out[r] = finishDecode(a0, x, w, r, upper);
+        out[r + 1] = finishDecode(a1, x, w, r + 1, upper);
+        out[r + 2] = finishDecode(a2, x, w, r + 2, upper);
+        out[r + 3] = finishDecode(a3, x, w, r + 3, upper);
+        out[r + 4] = finishDecode(a4, x, w, r + 4, upper);
+        out[r + 5] = finishDecode(a5, x, w, r + 5, upper);
+        out[r + 6] = finishDecode(a6, x, w, r + 6, upper);
+        out[r + 7] = finishDecode(a7, x, w, r + 7, upper);
     }
 
     private static float finishDecode(FloatVector acc, float[] x, WeightMatrix w, int r, int upper) {
