@@ -11,14 +11,14 @@ import static cgap.kernels.Vec.L;
  * out[t*rows + r] = sum_c x[t*cols + c] * W[r, c] for t < T, with x: [T, cols], out: [T, rows],
  * W a BF16/F16/F32 {@link WeightMatrix} read in place, and f32 accumulation.
  *
- * <p>How (a small GEMM in the BLIS manner): rows are split over {@link Parallel} threads in chunks. For a
- * chunk, x is walked in blocks of {@value #TOKEN_BLOCK} tokens x {@value #K_BLOCK} columns, small enough to stay
- * in L2 while every row of the chunk passes over it. A chunk's rows are taken {@value #ROW_TILE} at a time and
- * their K block is widened once to f32 in a per-thread panel (vectorized BF16/F16 decode) that stays in L1;
- * register tiles of {@value #TOKEN_TILE} tokens x {@value #ROW_TILE} rows then run over it, so every loaded
- * weight vector feeds {@value #TOKEN_TILE} FMAs and every weight is read from memory once per call. The
- * vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1) is the same path with
- * one-token tiles; it streams the weights once, which makes it bandwidth bound.
+ * <p>How (a small GEMM in the BLIS manner). Rows are split over {@link Parallel} threads in chunks of at
+ * most {@value #CHUNK_ROWS} rows. For a chunk, the work walks K blocks of {@value #K_BLOCK} columns: the
+ * chunk's rows of that block are widened once to f32 into a per-thread block (vectorized BF16/F16 decode,
+ * L2-resident), then register tiles of {@link #TOKEN_TILE} tokens x {@value #ROW_TILE} rows run over it.
+ * A tile's x rows stay in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
+ * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
+ * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1) is the
+ * same path with one-token tiles; it streams the weights once, which makes it bandwidth bound.
  *
  * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
  * thread count): each output is one dot product in which vector lane j accumulates, with FMA and in
@@ -27,18 +27,24 @@ import static cgap.kernels.Vec.L;
  * L is the preferred float vector length of the machine, so the last bits can differ between machines.
  */
 public final class MatMul {
-    static final int TOKEN_TILE = 4;
+    /** Tokens per register tile: 8 x 3 accumulators fit AVX-512's 32 registers, 4 x 3 AVX2's 16. */
+    static final int TOKEN_TILE = L >= 16 ? 8 : 4;
     static final int ROW_TILE = 3;
-    /** Columns per K block: a 128-token x block is then 512 KiB, and a 3-row f32 panel 12 KiB. */
-    static final int K_BLOCK = 1024;
+    /** Columns per K block: a 128-token x block is then 256 KiB and a chunk's f32 weight block 48 KiB. */
+    static final int K_BLOCK = 512;
     static final int TOKEN_BLOCK = 128;
-    /** Accumulator scratch budget per thread, in floats (256 KiB): bounds a chunk's rows for a token block. */
-    private static final int ACCUMULATOR_BUDGET = 1 << 16;
+    /** Rows per chunk (a multiple of ROW_TILE): the accumulators of a chunk x token block take 196 KiB at L = 16. */
+    static final int CHUNK_ROWS = 8 * ROW_TILE;
 
-    /** Per-thread scratch: the f32 weight panel and the chunk's vector accumulators, grown on demand. */
+    /** Rows per chunk of the BF16 decode path: 64 rows of 2048 columns are 256 KiB of weights. */
+    static final int DECODE_CHUNK_ROWS = 64;
+    /** Longest row the BF16 decode path streams one at a time (see decodeBF16). */
+    static final int DECODE_SHORT_ROW = 4096;
+
+    /** Per-thread scratch: a chunk's f32 weight block and its vector accumulators. */
     private static final class Scratch {
-        float[] panel = new float[ROW_TILE * K_BLOCK];
-        float[] accumulators = new float[0];
+        final float[] block = new float[CHUNK_ROWS * K_BLOCK];
+        final float[] accumulators = new float[CHUNK_ROWS * TOKEN_BLOCK * L];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -47,15 +53,14 @@ public final class MatMul {
 
     public static void matmul(float[] x, int T, WeightMatrix w, float[] out) {
         checkShapes(x, T, w, out);
-        int rows = w.rows();
-        if (T == 0 || rows == 0) return;
-        int tokensPerBlock = Math.min(T, TOKEN_BLOCK);
-        // About eight chunks per thread balances the load; the accumulator budget caps a chunk for long blocks.
-        int balancedRows = rows / (Parallel.threads() * 8);
-        int budgetRows = ACCUMULATOR_BUDGET / (tokensPerBlock * L);
-        int chunkRows = Math.max(ROW_TILE, Math.min(balancedRows, budgetRows) / ROW_TILE * ROW_TILE);
-        Parallel.forChunks(rows, chunkRows, (r0, r1) -> matmulRows(x, T, w, out, r0, r1));
+        if (T == 0 || w.rows() == 0) return;
+        if (T == 1 && w.dtype() == DType.BF16) {
+            Parallel.forChunks(w.rows(), DECODE_CHUNK_ROWS, (r0, r1) -> decodeBF16(x, w, out, r0, r1));
+        } else {
+            Parallel.forChunks(w.rows(), CHUNK_ROWS, (r0, r1) -> matmulRows(x, T, w, out, r0, r1));
+        }
     }
+
     /** Plain scalar reference: one dot product per output, summed left to right, single-threaded. */
     public static void matmulReference(float[] x, int T, WeightMatrix w, float[] out) {
         checkShapes(x, T, w, out);
@@ -80,49 +85,115 @@ public final class MatMul {
         }
     }
 
-    /** All T tokens for weight rows [r0, r1). */
+    /** All T tokens for weight rows [r0, r1), at most CHUNK_ROWS of them. */
     private static void matmulRows(float[] x, int T, WeightMatrix w, float[] out, int r0, int r1) {
         int cols = w.cols(), rows = w.rows();
         int upper = F.loopBound(cols);
         Scratch scratch = SCRATCH.get();
-        int chunkRows = r1 - r0;
-        int accumulatorFloats = chunkRows * Math.min(T, TOKEN_BLOCK) * L;
-        if (scratch.accumulators.length < accumulatorFloats) scratch.accumulators = new float[accumulatorFloats];
-        float[] panel = scratch.panel, acc = scratch.accumulators;
+        float[] block = scratch.block, acc = scratch.accumulators;
+        int panels = (r1 - r0) / ROW_TILE;
+        int fullPanelEnd = r0 + panels * ROW_TILE;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
+            // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L; block row r at (r-r0) * K_BLOCK.
+            int rowStep = tokens * L;
             for (int k0 = 0; k0 < upper; k0 += K_BLOCK) {
                 int n = Math.min(K_BLOCK, upper - k0);
                 boolean first = k0 == 0;
-                int r = r0;
-                for (; r + ROW_TILE <= r1; r += ROW_TILE) {
-                    for (int i = 0; i < ROW_TILE; i++) decodeRow(w, r + i, k0, k0 + n, panel, i * K_BLOCK);
-                    // Accumulator of (token t0+i, row r+j) at ((r+j-r0) * tokens + i) * L.
-                    int a = (r - r0) * tokens * L;
-                    int t = 0;
-                    for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                        tile4x3(x, (t0 + t) * cols + k0, cols, panel, n, acc, a + t * L, tokens * L, first);
+                for (int r = r0; r < r1; r++) decodeRow(w, r, k0, k0 + n, block, (r - r0) * K_BLOCK);
+                int t = 0;
+                for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                    int x0 = (t0 + t) * cols + k0;
+                    for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                        int a = (r - r0) * rowStep + t * L, b = (r - r0) * K_BLOCK;
+                        if (TOKEN_TILE == 8) tile8x3(x, x0, cols, block, b, n, acc, a, rowStep, first);
+                        else tile4x3(x, x0, cols, block, b, n, acc, a, rowStep, first);
                     }
-                    for (; t < tokens; t++) tile1x3(x, (t0 + t) * cols + k0, panel, n, acc, a + t * L, tokens * L, first);
                 }
-                for (; r < r1; r++) {
-                    decodeRow(w, r, k0, k0 + n, panel, 0);
-                    int a = (r - r0) * tokens * L;
-                    int t = 0;
-                    for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) tile4x1(x, (t0 + t) * cols + k0, cols, panel, n, acc, a + t * L, first);
-                    for (; t < tokens; t++) tile1x1(x, (t0 + t) * cols + k0, panel, n, acc, a + t * L, first);
+                for (; t < tokens; t++) {
+                    int x0 = (t0 + t) * cols + k0;
+                    for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                        tile1x3(x, x0, block, (r - r0) * K_BLOCK, n, acc, (r - r0) * rowStep + t * L, rowStep, first);
+                    }
+                }
+                // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
+                for (int r = fullPanelEnd; r < r1; r++) {
+                    for (t = 0; t < tokens; t++) {
+                        tile1x1(x, (t0 + t) * cols + k0, block, (r - r0) * K_BLOCK, n, acc, (r - r0) * rowStep + t * L, first);
+                    }
                 }
             }
             // Lanes summed in the fixed tree, then the columns past the last whole vector in order.
             for (int r = r0; r < r1; r++) {
                 for (int t = 0; t < tokens; t++) {
-                    float sum = upper > 0 ? Vec.sumLanes(FloatVector.fromArray(F, acc, ((r - r0) * tokens + t) * L)) : 0f;
+                    float sum = upper > 0 ? Vec.sumLanes(FloatVector.fromArray(F, acc, (r - r0) * rowStep + t * L)) : 0f;
                     int xRow = (t0 + t) * cols;
                     for (int c = upper; c < cols; c++) sum = Math.fma(x[xRow + c], w.get(r, c), sum);
                     out[(t0 + t) * rows + r] = sum;
                 }
             }
         }
+    }
+
+    /**
+     * Decode (T = 1) with BF16 weights, rows [r0, r1): each row streamed once from memory and widened in
+     * registers. Rows up to {@value #DECODE_SHORT_ROW} columns go one at a time: a single sequential stream
+     * measured faster from DRAM than 2, 4 or 8 interleaved rows (26 vs 21 GB/s per core at 2048 columns,
+     * against 30 for a plain streaming sum). Longer rows go eight at a time, which measured faster there
+     * (24 vs 18 GB/s at 8192 columns): x no longer fits L1 beside the stream, and eight rows share each x
+     * load. The summation order is the one above either way, so this gives the same bits as the tiled path.
+     */
+    private static void decodeBF16(float[] x, WeightMatrix w, float[] out, int r0, int r1) {
+        int r = r0;
+        if (w.cols() > DECODE_SHORT_ROW) {
+            for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, out, r);
+        }
+        for (; r < r1; r++) out[r] = decodeRowBF16(x, w, r);
+    }
+
+    private static float decodeRowBF16(float[] x, WeightMatrix w, int r) {
+        int upper = F.loopBound(w.cols());
+        MemorySegment data = w.data();
+        long row = w.offset(r, 0);
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            acc = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, row + (long) c * DType.BF16.bytes), acc);
+        }
+        return finishDecode(acc, x, w, r, upper);
+    }
+
+    private static void decodeEightRowsBF16(float[] x, WeightMatrix w, float[] out, int r) {
+        int upper = F.loopBound(w.cols());
+        MemorySegment data = w.data();
+        long rowBytes = (long) w.cols() * DType.BF16.bytes;
+        long w0 = w.offset(r, 0);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int c = 0; c < upper; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, c);
+            long at = w0 + (long) c * DType.BF16.bytes;
+            a0 = xv.fma(Vec.loadBF16(data, at), a0);
+            a1 = xv.fma(Vec.loadBF16(data, at + rowBytes), a1);
+            a2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), a2);
+            a3 = xv.fma(Vec.loadBF16(data, at + 3 * rowBytes), a3);
+            a4 = xv.fma(Vec.loadBF16(data, at + 4 * rowBytes), a4);
+            a5 = xv.fma(Vec.loadBF16(data, at + 5 * rowBytes), a5);
+            a6 = xv.fma(Vec.loadBF16(data, at + 6 * rowBytes), a6);
+            a7 = xv.fma(Vec.loadBF16(data, at + 7 * rowBytes), a7);
+        }
+        out[r] = finishDecode(a0, x, w, r, upper);
+        out[r + 1] = finishDecode(a1, x, w, r + 1, upper);
+        out[r + 2] = finishDecode(a2, x, w, r + 2, upper);
+        out[r + 3] = finishDecode(a3, x, w, r + 3, upper);
+        out[r + 4] = finishDecode(a4, x, w, r + 4, upper);
+        out[r + 5] = finishDecode(a5, x, w, r + 5, upper);
+        out[r + 6] = finishDecode(a6, x, w, r + 6, upper);
+        out[r + 7] = finishDecode(a7, x, w, r + 7, upper);
+    }
+
+    private static float finishDecode(FloatVector acc, float[] x, WeightMatrix w, int r, int upper) {
+        float sum = upper > 0 ? Vec.sumLanes(acc) : 0f;
+        for (int c = upper; c < w.cols(); c++) sum = Math.fma(x[c], w.get(r, c), sum);
+        return sum;
     }
 
     /** Decodes W[r, c0..c1) to f32 into dst starting at dstOffset. */
@@ -151,67 +222,97 @@ public final class MatMul {
     }
 
     /**
-     * Tokens at x offsets x0, x0+stride, x0+2*stride, x0+3*stride times the three panel rows, over n columns
-     * (a multiple of L). Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
+     * Eight tokens (x rows at x0 + i*stride) times three weight rows (block rows at b + j*K_BLOCK), over n
+     * columns (a multiple of L). Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
      */
-    private static void tile4x3(float[] x, int x0, int stride, float[] panel, int n, float[] acc, int a, int rowStep, boolean first) {
-        int x1 = x0 + stride, x2 = x1 + stride, x3 = x2 + stride;
-        int w0 = 0, w1 = K_BLOCK, w2 = 2 * K_BLOCK;
-        int b0 = a, b1 = a + rowStep, b2 = a + 2 * rowStep;
-        FloatVector a00 = load(acc, b0, first), a01 = load(acc, b1, first), a02 = load(acc, b2, first);
-        FloatVector a10 = load(acc, b0 + L, first), a11 = load(acc, b1 + L, first), a12 = load(acc, b2 + L, first);
-        FloatVector a20 = load(acc, b0 + 2 * L, first), a21 = load(acc, b1 + 2 * L, first), a22 = load(acc, b2 + 2 * L, first);
-        FloatVector a30 = load(acc, b0 + 3 * L, first), a31 = load(acc, b1 + 3 * L, first), a32 = load(acc, b2 + 3 * L, first);
+    private static void tile8x3(float[] x, int x0, int stride, float[] block, int b, int n,
+                                float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+        int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
+        FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
+        FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
+        FloatVector a20 = load(acc, c0 + 2 * L, first), a21 = load(acc, c1 + 2 * L, first), a22 = load(acc, c2 + 2 * L, first);
+        FloatVector a30 = load(acc, c0 + 3 * L, first), a31 = load(acc, c1 + 3 * L, first), a32 = load(acc, c2 + 3 * L, first);
+        FloatVector a40 = load(acc, c0 + 4 * L, first), a41 = load(acc, c1 + 4 * L, first), a42 = load(acc, c2 + 4 * L, first);
+        FloatVector a50 = load(acc, c0 + 5 * L, first), a51 = load(acc, c1 + 5 * L, first), a52 = load(acc, c2 + 5 * L, first);
+        FloatVector a60 = load(acc, c0 + 6 * L, first), a61 = load(acc, c1 + 6 * L, first), a62 = load(acc, c2 + 6 * L, first);
+        FloatVector a70 = load(acc, c0 + 7 * L, first), a71 = load(acc, c1 + 7 * L, first), a72 = load(acc, c2 + 7 * L, first);
         for (int c = 0; c < n; c += L) {
-            FloatVector v0 = FloatVector.fromArray(F, panel, w0 + c);
-            FloatVector v1 = FloatVector.fromArray(F, panel, w1 + c);
-            FloatVector v2 = FloatVector.fromArray(F, panel, w2 + c);
+            FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
             FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
             a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01); a02 = xv.fma(v2, a02);
-            xv = FloatVector.fromArray(F, x, x1 + c);
+            xv = FloatVector.fromArray(F, x, x0 + stride + c);
             a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12);
-            xv = FloatVector.fromArray(F, x, x2 + c);
+            xv = FloatVector.fromArray(F, x, x0 + 2 * stride + c);
             a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21); a22 = xv.fma(v2, a22);
-            xv = FloatVector.fromArray(F, x, x3 + c);
+            xv = FloatVector.fromArray(F, x, x0 + 3 * stride + c);
+            a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31); a32 = xv.fma(v2, a32);
+            xv = FloatVector.fromArray(F, x, x0 + 4 * stride + c);
+            a40 = xv.fma(v0, a40); a41 = xv.fma(v1, a41); a42 = xv.fma(v2, a42);
+            xv = FloatVector.fromArray(F, x, x0 + 5 * stride + c);
+            a50 = xv.fma(v0, a50); a51 = xv.fma(v1, a51); a52 = xv.fma(v2, a52);
+            xv = FloatVector.fromArray(F, x, x0 + 6 * stride + c);
+            a60 = xv.fma(v0, a60); a61 = xv.fma(v1, a61); a62 = xv.fma(v2, a62);
+            xv = FloatVector.fromArray(F, x, x0 + 7 * stride + c);
+            a70 = xv.fma(v0, a70); a71 = xv.fma(v1, a71); a72 = xv.fma(v2, a72);
+        }
+        a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2);
+        a10.intoArray(acc, c0 + L); a11.intoArray(acc, c1 + L); a12.intoArray(acc, c2 + L);
+        a20.intoArray(acc, c0 + 2 * L); a21.intoArray(acc, c1 + 2 * L); a22.intoArray(acc, c2 + 2 * L);
+        a30.intoArray(acc, c0 + 3 * L); a31.intoArray(acc, c1 + 3 * L); a32.intoArray(acc, c2 + 3 * L);
+        a40.intoArray(acc, c0 + 4 * L); a41.intoArray(acc, c1 + 4 * L); a42.intoArray(acc, c2 + 4 * L);
+        a50.intoArray(acc, c0 + 5 * L); a51.intoArray(acc, c1 + 5 * L); a52.intoArray(acc, c2 + 5 * L);
+        a60.intoArray(acc, c0 + 6 * L); a61.intoArray(acc, c1 + 6 * L); a62.intoArray(acc, c2 + 6 * L);
+        a70.intoArray(acc, c0 + 7 * L); a71.intoArray(acc, c1 + 7 * L); a72.intoArray(acc, c2 + 7 * L);
+    }
+
+    /** As {@link #tile8x3} for four tokens: the tile for 16-register machines (AVX2). */
+    private static void tile4x3(float[] x, int x0, int stride, float[] block, int b, int n,
+                                float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+        int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
+        FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
+        FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
+        FloatVector a20 = load(acc, c0 + 2 * L, first), a21 = load(acc, c1 + 2 * L, first), a22 = load(acc, c2 + 2 * L, first);
+        FloatVector a30 = load(acc, c0 + 3 * L, first), a31 = load(acc, c1 + 3 * L, first), a32 = load(acc, c2 + 3 * L, first);
+        for (int c = 0; c < n; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01); a02 = xv.fma(v2, a02);
+            xv = FloatVector.fromArray(F, x, x0 + stride + c);
+            a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12);
+            xv = FloatVector.fromArray(F, x, x0 + 2 * stride + c);
+            a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21); a22 = xv.fma(v2, a22);
+            xv = FloatVector.fromArray(F, x, x0 + 3 * stride + c);
             a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31); a32 = xv.fma(v2, a32);
         }
-        a00.intoArray(acc, b0); a01.intoArray(acc, b1); a02.intoArray(acc, b2);
-        a10.intoArray(acc, b0 + L); a11.intoArray(acc, b1 + L); a12.intoArray(acc, b2 + L);
-        a20.intoArray(acc, b0 + 2 * L); a21.intoArray(acc, b1 + 2 * L); a22.intoArray(acc, b2 + 2 * L);
-        a30.intoArray(acc, b0 + 3 * L); a31.intoArray(acc, b1 + 3 * L); a32.intoArray(acc, b2 + 3 * L);
+        a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2);
+        a10.intoArray(acc, c0 + L); a11.intoArray(acc, c1 + L); a12.intoArray(acc, c2 + L);
+        a20.intoArray(acc, c0 + 2 * L); a21.intoArray(acc, c1 + 2 * L); a22.intoArray(acc, c2 + 2 * L);
+        a30.intoArray(acc, c0 + 3 * L); a31.intoArray(acc, c1 + 3 * L); a32.intoArray(acc, c2 + 3 * L);
     }
 
-    /** One token times the three panel rows: the decode kernel. */
-    private static void tile1x3(float[] x, int x0, float[] panel, int n, float[] acc, int a, int rowStep, boolean first) {
-        int w0 = 0, w1 = K_BLOCK, w2 = 2 * K_BLOCK;
-        int b0 = a, b1 = a + rowStep, b2 = a + 2 * rowStep;
-        FloatVector a0 = load(acc, b0, first), a1 = load(acc, b1, first), a2 = load(acc, b2, first);
+    /** One token times three weight rows: the decode kernel, and the tokens left over from whole tiles. */
+    private static void tile1x3(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+        int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
+        FloatVector a0 = load(acc, c0, first), a1 = load(acc, c1, first), a2 = load(acc, c2, first);
         for (int c = 0; c < n; c += L) {
             FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
-            a0 = xv.fma(FloatVector.fromArray(F, panel, w0 + c), a0);
-            a1 = xv.fma(FloatVector.fromArray(F, panel, w1 + c), a1);
-            a2 = xv.fma(FloatVector.fromArray(F, panel, w2 + c), a2);
+            a0 = xv.fma(FloatVector.fromArray(F, block, w0 + c), a0);
+            a1 = xv.fma(FloatVector.fromArray(F, block, w1 + c), a1);
+            a2 = xv.fma(FloatVector.fromArray(F, block, w2 + c), a2);
         }
-        a0.intoArray(acc, b0); a1.intoArray(acc, b1); a2.intoArray(acc, b2);
+        a0.intoArray(acc, c0); a1.intoArray(acc, c1); a2.intoArray(acc, c2);
     }
 
-    /** Four tokens times panel row 0: a chunk's leftover rows. */
-    private static void tile4x1(float[] x, int x0, int stride, float[] panel, int n, float[] acc, int a, boolean first) {
-        int x1 = x0 + stride, x2 = x1 + stride, x3 = x2 + stride;
-        FloatVector a0 = load(acc, a, first), a1 = load(acc, a + L, first), a2 = load(acc, a + 2 * L, first), a3 = load(acc, a + 3 * L, first);
-        for (int c = 0; c < n; c += L) {
-            FloatVector v = FloatVector.fromArray(F, panel, c);
-            a0 = FloatVector.fromArray(F, x, x0 + c).fma(v, a0);
-            a1 = FloatVector.fromArray(F, x, x1 + c).fma(v, a1);
-            a2 = FloatVector.fromArray(F, x, x2 + c).fma(v, a2);
-            a3 = FloatVector.fromArray(F, x, x3 + c).fma(v, a3);
-        }
-        a0.intoArray(acc, a); a1.intoArray(acc, a + L); a2.intoArray(acc, a + 2 * L); a3.intoArray(acc, a + 3 * L);
-    }
-
-    private static void tile1x1(float[] x, int x0, float[] panel, int n, float[] acc, int a, boolean first) {
+    private static void tile1x1(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, boolean first) {
         FloatVector a0 = load(acc, a, first);
-        for (int c = 0; c < n; c += L) a0 = FloatVector.fromArray(F, x, x0 + c).fma(FloatVector.fromArray(F, panel, c), a0);
+        for (int c = 0; c < n; c += L) a0 = FloatVector.fromArray(F, x, x0 + c).fma(FloatVector.fromArray(F, block, b + c), a0);
         a0.intoArray(acc, a);
     }
 }
