@@ -137,15 +137,17 @@ public final class MatMul {
 
     /**
      * Decode (T = 1) with BF16 weights, rows [r0, r1): each row streamed once from memory and widened in
-     * registers. Rows up to {@value #DECODE_SHORT_ROW} columns go one at a time: a single sequential stream
-     * measured faster from DRAM than 2, 4 or 8 interleaved rows (26 vs 21 GB/s per core at 2048 columns,
-     * against 30 for a plain streaming sum). Longer rows go eight at a time, which measured faster there
-     * (24 vs 18 GB/s at 8192 columns): x no longer fits L1 beside the stream, and eight rows share each x
-     * load. The summation order is the one above either way, so this gives the same bits as the tiled path.
+     * registers. With 16-lane vectors, rows up to {@value #DECODE_SHORT_ROW} columns go one at a time: a
+     * single sequential stream measured faster from DRAM than 2, 4 or 8 interleaved rows (26 vs 21 GB/s per
+     * core at 2048 columns, against 30 for a plain streaming sum). Longer rows, and all rows with shorter
+     * vectors (where one FMA chain cannot keep up with memory), go eight at a time: eight rows share each x
+     * load, which matters once x no longer fits L1 beside the stream (24 vs 18 GB/s at 8192 columns). The
+     * summation order is the one above either way, so this gives the same bits as the tiled path.
      */
     private static void decodeBF16(float[] x, WeightMatrix w, float[] out, int r0, int r1) {
         int r = r0;
-        if (w.cols() > DECODE_SHORT_ROW) {
+        // One row's single FMA chain moves L*2 bytes per FMA latency: enough at L = 16, too little at L = 8.
+        if (w.cols() > DECODE_SHORT_ROW || L < 16) {
             for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, out, r);
         }
         for (; r < r1; r++) out[r] = decodeRowBF16(x, w, r);
