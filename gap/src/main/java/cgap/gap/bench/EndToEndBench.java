@@ -80,7 +80,7 @@ public final class EndToEndBench {
             }
             return new Result(dir.toString(), prefill, decode, prefill / median(prefillS), decode / median(decodeS),
                     WeightTraffic.bytesPerDecodedToken(m), bandwidth, peak,
-                    WeightTraffic.flopsPerToken(m) / 1e9, Parallel.threads());
+                    WeightTraffic.prefillFlopsPerToken(m, prefill) / 1e9, Parallel.threads());
         }
     }
 

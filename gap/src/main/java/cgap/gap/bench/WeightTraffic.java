@@ -46,7 +46,13 @@ public final class WeightTraffic {
         return activeMatrixElements(m.spec()) * (double) m.spec().dtype().bytes;
     }
 
-    public static double flopsPerToken(Model m) {
-        return 2.0 * activeMatrixElements(m.spec());
+    /**
+     * Matrix FLOPs per prompt token of a prefill of T tokens: every layer's projections for each token, the
+     * unembedding once (only the last position's logits are needed to pick the next token).
+     */
+    public static double prefillFlopsPerToken(Model m, int T) {
+        DecoderSpec s = m.spec();
+        double unembedding = (double) s.vocab() * s.hidden();
+        return 2.0 * (activeMatrixElements(s) - unembedding) + 2.0 * unembedding / T;
     }
 }
