@@ -80,6 +80,7 @@ public final class SafetensorsFile implements AutoCloseable {
             byte[] headerJson = whole.asSlice(8, headerBytes).toArray(ValueLayout.JAVA_BYTE);
             long dataStart = 8 + headerBytes;
             SafetensorsHeader header = SafetensorsHeader.parse(file, headerJson, fileBytes - dataStart);
+            ResidentWeights.lockIfRequested(whole, file);
             return new SafetensorsFile(file, arena, whole.asSlice(dataStart), header);
         } catch (NoSuchFileException e) {
             arena.close();
