@@ -12,11 +12,17 @@ its convergence gap for the Java implementation to compare against.
    readout at every generated token step, PT in its raw regime, IT in its chat regime.
    Final-half mean over decoder layers j >= floor(n/2) (readouts l = j + 1); CG = IT - PT.
 
-Writes demo/crosscheck.json (generated token ids, per-prompt curves, summary).
+   Uncertainty: per-prompt curves (mean over the prompt's steps), paired bootstrap over
+   prompts (2000 resamples, seed 0), 95% percentile interval of the CG.
+
+Writes demo/crosscheck.json (generated token ids, per-prompt curves, summary); with --all,
+every prompt in prompts.jsonl, to demo/crosscheck_all.json.
 """
+import argparse
 import json
 import math
 import os
+import random
 
 import torch
 from tokenizers import Tokenizer
@@ -100,14 +106,30 @@ def late_mean(curve, n_layers):
     return float(sum(curve[j + 1] for j in range(first, n_layers)) / (n_layers - first))
 
 
+def bootstrap_cg(pt_curves, it_curves, n_layers, resamples=2000):
+    """95% percentile interval of the CG over prompts resampled in pairs."""
+    rng = random.Random(0)
+    n, values = len(pt_curves), []
+    for _ in range(resamples):
+        idx = [rng.randrange(n) for _ in range(n)]
+        it = final_half_mean(sum(torch.tensor(it_curves[i]) for i in idx) / n, n_layers)
+        pt = final_half_mean(sum(torch.tensor(pt_curves[i]) for i in idx) / n, n_layers)
+        values.append(it - pt)
+    values.sort()
+    return [values[int(0.025 * resamples)], values[int(0.975 * resamples) - 1]]
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--all", action="store_true", help="every prompt, not 2 per category")
+    args = ap.parse_args()
     torch.manual_seed(0)
     check_tokenizers()
     with open(os.path.join(DEMO, "prompts.jsonl")) as f:
         prompts = [json.loads(line) for line in f]
     chosen, per_category = [], {}
     for p in prompts:
-        if per_category.get(p["category"], 0) < PROMPTS_PER_CATEGORY:
+        if args.all or per_category.get(p["category"], 0) < PROMPTS_PER_CATEGORY:
             chosen.append(p)
             per_category[p["category"]] = per_category.get(p["category"], 0) + 1
 
@@ -144,14 +166,19 @@ def main():
     result["convergence_gap_prompt_mean"] = (
         final_half_mean(torch.tensor(result["it"]["kl_curve_prompt_mean"]), result["it"]["n_layers"])
         - final_half_mean(torch.tensor(result["pt"]["kl_curve_prompt_mean"]), result["pt"]["n_layers"]))
+    result["convergence_gap_prompt_mean_ci95"] = bootstrap_cg(
+        [p["kl_curve"] for p in result["pt"]["per_prompt"]],
+        [p["kl_curve"] for p in result["it"]["per_prompt"]], result["it"]["n_layers"])
     for name in ("pt", "it"):
         r = result[name]
         print(f"{name}: {r['steps']} steps, KL(p_l||p_L) by readout l=0..{r['n_layers']}: "
               + " ".join(f"{x:.3f}" for x in r["kl_curve_pooled"])
               + f"  final-half {r['final_half_mean_kl']:.4f}  late {r['late_kl']:.4f}")
     print(f"CG (IT - PT, final half, pooled steps) = {result['convergence_gap']:+.4f} nats; "
-          f"prompt-mean curves: {result['convergence_gap_prompt_mean']:+.4f}")
-    with open(os.path.join(HERE, "crosscheck.json"), "w") as f:
+          f"prompt-mean curves: {result['convergence_gap_prompt_mean']:+.4f}, 95% bootstrap interval "
+          f"[{result['convergence_gap_prompt_mean_ci95'][0]:+.4f}, {result['convergence_gap_prompt_mean_ci95'][1]:+.4f}]")
+    out = "crosscheck_all.json" if args.all else "crosscheck.json"
+    with open(os.path.join(HERE, out), "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
 

@@ -256,7 +256,7 @@ def save_model(model, tok, directory, eos_token, eos_ids):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pt-steps", type=int, default=600)
-    ap.add_argument("--it-steps", type=int, default=300)
+    ap.add_argument("--it-steps", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=OUT)
     args = ap.parse_args()

@@ -85,11 +85,11 @@ def run_forward(model, points, tokens, edits=()):
     """One forward pass over `tokens` [T]; returns (captured hooks, logits [T, V]).
 
     `edits` is a list of (hook name, function tensor[T, ...] -> tensor) applied where the hook
-    sits, so the replaced value flows on through the rest of the pass."""
+    sits, so the replaced value flows on through the rest of the pass. Edits are registered
+    before the capture hooks, so the capture sees the edited values."""
     captured = {}
-    handles = [points.capture(captured)] if edits == () else []
-    for hook_name, fn in edits:
-        handles.append(points.edit(hook_name, fn))
+    handles = [points.edit(hook_name, fn) for hook_name, fn in edits]
+    handles.append(points.capture(captured))
     try:
         with torch.no_grad():
             out = model(input_ids=tokens.unsqueeze(0), use_cache=False)
@@ -97,8 +97,7 @@ def run_forward(model, points, tokens, edits=()):
         for h in handles:
             h.remove()
     logits = out.logits[0].float()
-    if edits == ():
-        captured["logits"] = logits
+    captured["logits"] = logits
     return captured, logits
 
 
@@ -260,52 +259,33 @@ def check_override_matters(case, out_dir, tokens, logits, config_override):
     print(f"  {what} changes logits by up to {diff:.3f}")
 
 
-def pick_tokens(case, model, vocab):
-    """Prompt tokens whose greedy continuation has no near-tie (so Java can match it exactly)."""
+def pick_tokens(case, model, points):
+    """Prompt tokens whose greedy continuation has no near-tie (so Java can match it exactly),
+    and, where the case has a token_check (MoE routing gaps), that pass it."""
+    token_check = case.get("token_check")
     for attempt in range(50):
         gen = torch.Generator().manual_seed(case["seed"] * 1000 + attempt)
-        tokens = torch.randint(0, vocab, (case["T"],), generator=gen)
+        tokens = torch.randint(0, points.vocab_size, (case["T"],), generator=gen)
         prompt = tokens[: case["prompt_len"]].tolist()
         continuation, margin = greedy(model, prompt, GREEDY_STEPS)
-        if margin >= MIN_GREEDY_MARGIN:
-            return tokens, prompt, continuation, margin
+        if margin < MIN_GREEDY_MARGIN:
+            continue
+        if token_check is not None:  # on the plain run and on every edit run
+            captured, _ = run_forward(model, points, tokens)
+            runs = [captured] + [run_forward(model, points, tokens, edits=[(hook, fn)])[0]
+                                 for _, _, hook, fn in hook_edits(case, points, captured)[0]]
+            if not all(token_check(model, c, points) for c in runs):
+                continue
+        return tokens, prompt, continuation, margin
     raise RuntimeError(f"{case['name']}: no prompt with greedy margin >= {MIN_GREEDY_MARGIN}")
 
 
-def make_reference(case, dtype_name, out_dir, expected_probe):
-    model = load_reference_model(case, out_dir, dtype_name)
-    probe = torch.arange(case["T"]) * 7 % 251
-    with torch.no_grad():
-        reloaded = model(input_ids=probe.unsqueeze(0), use_cache=False).logits[0].float()
-    probe_err = (reloaded - expected_probe).abs().max().item()
-    assert probe_err < 1e-4, f"{out_dir}: reload from disk differs from the saved model by {probe_err}"
-    points = HookPoints(model, case)
+def hook_edits(case, points, captured):
+    """The four edit runs: (name, CLI --edit spec, hook, function), and the steering vector."""
     n_layers = points.n_layers
-    vocab = points.vocab_size
-    tokens, prompt, continuation, margin = pick_tokens(case, model, vocab)
-
-    captured, logits = run_forward(model, points, tokens)
-    check_capture(captured, points, logits, n_layers)
-    lens, _ = lens_metrics(points, captured, n_layers)
-    describe_spread(captured, lens, n_layers, f"{case['name']}-{dtype_name}")
-    case.get("check_reference", lambda *a: None)(model, captured, points)
-
-    if case.get("sliding"):
-        widen = case.get("widen_window", lambda d: {"sliding_window": 4096})
-        check_override_matters(case, out_dir, tokens, logits, widen(out_dir))
-    if "ignored_window_enabled" in case:  # the ignored window would matter if it were used
-        check_override_matters(case, out_dir, tokens, logits, case["ignored_window_enabled"])
-    if case.get("attn_cap_matters"):
-        check_override_matters(case, out_dir, tokens, logits, {"attn_logit_softcapping": None})
-
-    tensors = {k: v.float().contiguous() for k, v in captured.items()}
-    tensors.update(lens)
-
-    # Hook edits: zero, steer, zero at one position, scale.
     gen = torch.Generator().manual_seed(case["seed"] + 7)
     resid_rms = captured[f"blocks.{n_layers - 2}.hook_resid_post"].pow(2).mean().sqrt()
     steer = (torch.randn(points.hidden_size, generator=gen) * resid_rms).float()
-    tensors["steer.v"] = steer
     scale_layer = case.get("dense_edit_layer", 1)
     # With a post-feedforward norm (OLMo 2, Gemma 2/3) the MLP output is renormalised, so
     # scaling mlp.hook_post (linear up to that norm) changes nothing; scale hook_pre instead.
@@ -327,14 +307,53 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
         (f"scale_mlp_{scale_hook[5:]}", f"blocks.{scale_layer}.mlp.{scale_hook}*=0.5",
          f"blocks.{scale_layer}.mlp.{scale_hook}", lambda x: x * 0.5),
     ]
+    return edits, steer
+
+
+def make_reference(case, dtype_name, out_dir, expected_probe):
+    model = load_reference_model(case, out_dir, dtype_name)
+    probe = torch.arange(case["T"]) * 7 % 251
+    with torch.no_grad():
+        reloaded = model(input_ids=probe.unsqueeze(0), use_cache=False).logits[0].float()
+    probe_err = (reloaded - expected_probe).abs().max().item()
+    assert probe_err < 1e-4, f"{out_dir}: reload from disk differs from the saved model by {probe_err}"
+    points = HookPoints(model, case)
+    n_layers = points.n_layers
+    vocab = points.vocab_size
+    tokens, prompt, continuation, margin = pick_tokens(case, model, points)
+
+    captured, logits = run_forward(model, points, tokens)
+    check_capture(captured, points, logits, n_layers)
+    lens, _ = lens_metrics(points, captured, n_layers)
+    describe_spread(captured, lens, n_layers, f"{case['name']}-{dtype_name}")
+    extra_json = case.get("check_reference", lambda *a: None)(model, captured, points) or {}
+
+    if case.get("sliding"):
+        widen = case.get("widen_window", lambda d: {"sliding_window": 4096})
+        check_override_matters(case, out_dir, tokens, logits, widen(out_dir))
+    if "ignored_window_enabled" in case:  # the ignored window would matter if it were used
+        check_override_matters(case, out_dir, tokens, logits, case["ignored_window_enabled"])
+    if case.get("group_limit_matters"):
+        check_override_matters(case, out_dir, tokens, logits, {"topk_method": "greedy"})
+    if case.get("attn_cap_matters"):
+        check_override_matters(case, out_dir, tokens, logits, {"attn_logit_softcapping": None})
+
+    tensors = {k: v.float().contiguous() for k, v in captured.items()}
+    tensors.update(lens)
+
+    edits, steer = hook_edits(case, points, captured)
+    tensors["steer.v"] = steer
     edit_entries = []
     for name, spec, hook_name, fn in edits:
-        _, edited = run_forward(model, points, tokens, edits=[(hook_name, fn)])
+        edited_hooks, edited = run_forward(model, points, tokens, edits=[(hook_name, fn)])
         diff = (edited - logits).abs().max().item()
         assert diff > 1e-3, f"{case['name']}: edit {name} changed nothing ({diff})"
         tensors[f"edit.{name}.logits"] = edited.contiguous()
-        edit_entries.append({"name": name, "specs": [spec], "logits": f"edit.{name}.logits",
-                             "max_abs_logit_change": round(diff, 4)})
+        entry = {"name": name, "specs": [spec], "logits": f"edit.{name}.logits",
+                 "max_abs_logit_change": round(diff, 4)}
+        if "edit_check" in case:  # e.g. MoE routing gaps of the edited run
+            entry.update(case["edit_check"](model, edited_hooks, points))
+        edit_entries.append(entry)
 
     save_file(tensors, os.path.join(out_dir, "reference.safetensors"))
     hooks = [k for k in captured]
@@ -357,7 +376,7 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
                      "min_margin": margin},
         "edits": edit_entries,
     }
-    reference.update(case.get("extra_json", lambda m: {})(model))
+    reference.update(extra_json)
     with open(os.path.join(out_dir, "reference.json"), "w") as f:
         json.dump(reference, f, indent=1)
         f.write("\n")

@@ -348,6 +348,66 @@ def train_tiny_metaspace():
     return directory
 
 
+# Whitespace control and syntax corner cases, rendered by transformers' jinja2 environment.
+JINJA_CASES = [
+    "{% for m in messages %}\n  {%+ if true %}\n[{{ m.role }}]\n  {% endif +%}\n{% endfor %}\n",
+    "  {# comment #}\nA\n{% if true %}  B\n{% endif %}\n",
+    "{% for m in messages %}{{ m.role }}\n{% endfor %}",
+    "x  {% if true %}\ny{% endif %}",
+    "{%- for m in messages -%}\n   {{ m.content }}   \n{%- endfor %}\n\n",
+    "{% set a = 'p\n\nq' %}{{ a }}\n{{ a|length }}",
+    "\n{% if true %}\n\n{% endif %}\n",
+    "{{ messages|length }}\t{% if add_generation_prompt %}\t\n{% endif %}",
+    "{% for m in messages[::-1] %}{{ loop.index }}:{{ m.role }} {% endfor %}",
+    "{{ namespace(x=messages|length - 1).x }}",
+    "{% for m in messages %}{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}",
+    "{{ 'a' }}\n\n{#- c -#}\n\n{{ 'b' }}",
+    "{% raw %}{{ not rendered }}{% endraw %}",
+    "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\n",
+    "{% for m in messages %}\n    {%- if loop.first %}\n        {{- bos_token }}\n    {%- endif %}\n    {{ m.role }}\n{% endfor %}",
+    "{% macro turn(m) %}\n<{{ m.role }}>{{ m.content | trim }}\n{% endmacro %}\n{% for m in messages %}{{ turn(m) }}{% endfor %}",
+]
+
+
+def train_tiny_affixes():
+    """BPE with continuing_subword_prefix/end_of_word_suffix and unk, split-only pre-tokenizers, no decoder."""
+    from tokenizers import Regex
+    directory = os.path.join(OUT, "tiny-affixes")
+    os.makedirs(directory, exist_ok=True)
+    tok = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKD(), normalizers.Lowercase(),
+                                           normalizers.Replace(Regex(r"\d{6,}"), "#")])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\s+"), behavior="removed"),
+        pre_tokenizers.Split(Regex(r"[.,!?;:]"), behavior="merged_with_previous"),
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.Split("-", behavior="merged_with_next"),
+        pre_tokenizers.Split(Regex(r"[()\[\]{}]"), behavior="contiguous"),
+    ])
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", 1), ("[SEP]", 2)])
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]", "[CLS]", "[SEP]"],
+                                  continuing_subword_prefix="##", end_of_word_suffix="</w>")
+    tok.train_from_iterator(TRAINING_TEXT, trainer)
+    tok.save(os.path.join(directory, "tokenizer.json"))
+    json.dump({"bos_token": "[CLS]", "eos_token": "[SEP]"}, open(os.path.join(directory, "tokenizer_config.json"), "w"))
+    return directory
+
+
+def jinja_cases():
+    messages = [{"role": "system", "content": " S "}, {"role": "user", "content": "Hi"}]
+    cases = []
+    for source in JINJA_CASES:
+        rendered, _ = chat_template_utils.render_jinja_template(
+            conversations=[messages], chat_template=source, add_generation_prompt=True, bos_token="<s>")
+        cases.append({"source": source, "messages": messages, "text": rendered[0]})
+    path = os.path.join(OUT, "jinja-cases.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"bos_token": "<s>", "add_generation_prompt": True, "cases": cases}, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print("wrote", path)
+
+
 def main():
     fixed_clock()
     missing = [n for n in REAL if not os.path.exists(os.path.join(CACHE, n, "tokenizer.json"))]
@@ -358,6 +418,8 @@ def main():
         write_golden(name, os.path.join(CACHE, name))
     write_golden("tiny-bytelevel", train_tiny_bytelevel())
     write_golden("tiny-metaspace", train_tiny_metaspace())
+    write_golden("tiny-affixes", train_tiny_affixes())
+    jinja_cases()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import os
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import (
+    DeepseekV2Config,
+    DeepseekV2ForCausalLM,
     Gemma3Config,
     Gemma3ForConditionalGeneration,
     SiglipVisionConfig,
@@ -121,7 +123,7 @@ case(
     T=24,
     notes="tied embeddings, explicit head_dim 16 != hidden/heads 12, MHA 4/4, linear rope scaling factor 2",
     config=lambda: LlamaConfig(
-        hidden_size=48, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+        hidden_size=48, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4,
         num_key_value_heads=4, head_dim=16, vocab_size=256, max_position_embeddings=128,
         rms_norm_eps=1e-6, rope_parameters={"rope_type": "linear", "rope_theta": 10000.0, "factor": 2.0},
         tie_word_embeddings=True, bos_token_id=1, eos_token_id=2),
@@ -137,7 +139,7 @@ def mistral_like_to_legacy(cfg):
     return drop_default_head_dim(drop_layer_types(split_rope(legacy_common(cfg))))
 
 
-SMALL = dict(hidden_size=48, intermediate_size=96, num_hidden_layers=3, vocab_size=256,
+SMALL = dict(hidden_size=48, intermediate_size=64, num_hidden_layers=3, vocab_size=256,
              max_position_embeddings=128)
 
 # Mistral: sliding window 8 on every layer (T = 24 > 8).
@@ -436,7 +438,7 @@ case(
 # rope_theta 1e6, rope_local_base_freq 1e4, sliding_window_pattern 6 (layers 0-4 slide,
 # layer 5 is global), rms_norm_eps 1e-6, gelu tanh, no soft-caps, tied.
 GEMMA3MM_TEXT = {
-    "head_dim": 8, "hidden_size": 40, "intermediate_size": 48, "model_type": "gemma3_text",
+    "head_dim": 8, "hidden_size": 40, "intermediate_size": 32, "model_type": "gemma3_text",
     "num_hidden_layers": 6, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
     "sliding_window": 8, "vocab_size": 256,
 }
@@ -527,4 +529,149 @@ case(
           "defaults for heads 8/4, query_pre_attn_scalar 256, rope_theta 1e6, rope_local_base_freq 1e4, "
           "sliding_window_pattern 6 (layer 5 global); no final soft-cap",
     config=gemma3mm_config,
+)
+
+
+# ---------------------------------------------------------------- DeepSeek-V2 (MLA + MoE)
+
+def deepseek_config(**overrides):
+    kw = dict(
+        vocab_size=256, hidden_size=48, intermediate_size=64, moe_intermediate_size=16,
+        num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
+        first_k_dense_replace=1, n_routed_experts=8, num_experts_per_tok=2, n_shared_experts=2,
+        routed_scaling_factor=1.5, topk_method="greedy", kv_lora_rank=24, q_lora_rank=None,
+        qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=12, rms_norm_eps=1e-6,
+        tie_word_embeddings=False, bos_token_id=1, eos_token_id=2,
+        # YaRN over qk_rope_head_dim 8 (4 frequency pairs) with original_max 64: the ramp runs
+        # from pair 0 (kept) over pair 1 (blended) to pairs 2, 3 (divided by factor)
+        rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "mscale": 0.707,
+                         "mscale_all_dim": 0.707, "beta_fast": 32, "beta_slow": 1,
+                         "original_max_position_embeddings": 64})
+    kw.update(overrides)
+    return DeepseekV2Config(**kw)
+
+
+def deepseek_to_legacy(cfg):
+    """Like the hub's DeepSeek-V2(-Lite) config.json: rope_scaling with the old "type" key, no
+    head_dim/qk_head_dim (5.18 writes head_dim = qk_rope_head_dim there), plus keys 5.18 does
+    not use (moe_layer_freq, scoring_func, aux_loss_alpha, seq_aux)."""
+    cfg = legacy_common(cfg)
+    rope = dict(cfg.pop("rope_parameters"))
+    cfg["rope_theta"] = rope.pop("rope_theta")
+    rope["type"] = rope.pop("rope_type")
+    cfg["rope_scaling"] = rope
+    del cfg["head_dim"]
+    del cfg["qk_head_dim"]
+    cfg.update({"moe_layer_freq": 1, "scoring_func": "softmax", "aux_loss_alpha": 0.001, "seq_aux": True})
+    return cfg
+
+
+MIN_ROUTER_GAP = 1e-4
+
+
+def router_gaps(model, captured, points):
+    """Per MoE layer: the smallest router-probability gap between the k-th and (k+1)-th
+    candidate expert (after the group limit, if any) and, with a group limit, between the last
+    kept and the first dropped group. Also checks the recorded ids are that top-k."""
+    config = model.config
+    k = config.num_experts_per_tok
+    gaps = {}
+    for i, layer in enumerate(points.layers):
+        if not hasattr(layer.mlp, "experts"):
+            continue
+        ids = captured[f"blocks.{i}.mlp.hook_topk_ids"].long()
+        probs = captured[f"blocks.{i}.mlp.hook_router_logits"].double().softmax(-1)
+        entry = {}
+        if config.topk_method == "group_limited_greedy":
+            grouped = probs.view(probs.shape[0], config.n_group, -1)
+            best_per_group = grouped.max(-1).values
+            ranked_groups = best_per_group.sort(-1, descending=True).values
+            entry["group_gap"] = (ranked_groups[:, config.topk_group - 1] - ranked_groups[:, config.topk_group]).min().item()
+            kept = best_per_group >= ranked_groups[:, config.topk_group - 1: config.topk_group]
+            probs = torch.where(kept.unsqueeze(-1), grouped, 0.0).view(probs.shape[0], -1)
+        ranked = probs.sort(-1, descending=True)
+        assert torch.equal(ids.sort(-1).values, ranked.indices[:, :k].sort(-1).values), \
+            f"layer {i}: recorded top-k ids are not the top-k"
+        entry["topk_gap"] = (ranked.values[:, k - 1] - ranked.values[:, k]).min().item()
+        entry["experts_used"] = torch.unique(ids).numel()
+        entry["ids_in_descending_order"] = bool((probs.gather(-1, ids)[:, :-1] >= probs.gather(-1, ids)[:, 1:]).all())
+        gaps[str(i)] = entry
+    return gaps
+
+
+def routing_clear_of_ties(model, captured, points):
+    gaps = router_gaps(model, captured, points)
+    return all(min(v for key, v in g.items() if key.endswith("_gap")) >= MIN_ROUTER_GAP for g in gaps.values())
+
+
+def edited_router_gap(model, captured, points):
+    """Smallest routing gap of an edited run (recorded; a tiny one warns that a Java engine
+    may route that run differently)."""
+    gaps = router_gaps(model, captured, points)
+    smallest = min(v for g in gaps.values() for key, v in g.items() if key.endswith("_gap"))
+    if smallest < MIN_ROUTER_GAP:
+        print(f"  warning: an edited run routes within {smallest:.2e} of a tie")
+    return {"router_min_gap": smallest}
+
+
+def check_topk(model, captured, points):
+    """Routing must spread over the experts; the gaps go into reference.json ("router" below)
+    so a Java test knows how close the routing came to a tie. HF's id order
+    (torch.topk sorted=False) is recorded as is: compare the ids as sets."""
+    gaps = router_gaps(model, captured, points)
+    for layer, entry in gaps.items():
+        print(f"  layer {layer}: {entry}")
+        assert entry["experts_used"] >= 4, f"layer {layer}: only {entry['experts_used']} experts used"
+    return {"router": gaps}
+
+
+DEEPSEEK = dict(
+    family="deepseek_v2",
+    architecture="DeepseekV2ForCausalLM",
+    model_class=DeepseekV2ForCausalLM,
+    seed=101,
+    T=24,
+    dense_edit_layer=0,
+    gains={"mlp.gate.weight": 2.0},
+    check_reference=check_topk,
+    token_check=routing_clear_of_ties,
+    edit_check=edited_router_gap,
+)
+
+case(
+    "deepseek-v2-lite",
+    **DEEPSEEK | {"seed": 101},
+    dialect="legacy",
+    to_legacy=deepseek_to_legacy,
+    notes="V2-Lite style: q_lora_rank null (q_proj), kv_lora_rank 24, qk_nope 16 + qk_rope 8, v_head_dim 12, "
+          "4 heads; MoE from layer 1 (first_k_dense_replace 1): 8 routed experts, top-2 greedy, 2 shared experts, "
+          "routed_scaling_factor 1.5; YaRN factor 4, mscale = mscale_all_dim = 0.707 (cos/sin factor 1, score "
+          "scale * m^2), beta 32/1, original_max 64; legacy rope_scaling with 'type': 'yarn'",
+    config=deepseek_config,
+)
+
+case(
+    "deepseek-v2",
+    **DEEPSEEK | {"seed": 102},
+    dialect="hf5",
+    notes="V2 style: q_lora_rank 32 (q_a_proj, q_a_layernorm, q_b_proj), kv_lora_rank 24, qk_nope 16 + qk_rope 8, "
+          "v_head_dim 12; MoE from layer 1: 8 experts, top-2 greedy, 1 shared expert, routed_scaling_factor 2.5; "
+          "YaRN factor 4 with mscale 1.0 != mscale_all_dim 0.5 (cos/sin scaled by 1.0648, scores by m^2), "
+          "beta_fast 16, beta_slow 2, original_max 64",
+    config=lambda: deepseek_config(
+        q_lora_rank=32, n_shared_experts=1, routed_scaling_factor=2.5,
+        rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "mscale": 1.0,
+                         "mscale_all_dim": 0.5, "beta_fast": 16, "beta_slow": 2,
+                         "original_max_position_embeddings": 64}),
+)
+
+case(
+    "deepseek-v2-group",
+    **DEEPSEEK | {"seed": 103},
+    dialect="hf5",
+    notes="as deepseek-v2-lite but topk_method group_limited_greedy: 8 experts in n_group 4, topk_group 2, "
+          "top-3 per token (the group limit changes the routing; checked against plain greedy)",
+    group_limit_matters=True,
+    config=lambda: deepseek_config(topk_method="group_limited_greedy", n_group=4, topk_group=2,
+                                   num_experts_per_tok=3),
 )

@@ -1,6 +1,10 @@
 package cgap.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 import static cgap.kernels.Vec.F;
 import static cgap.kernels.Vec.L;
@@ -12,46 +16,200 @@ import static cgap.kernels.Vec.L;
  * out: [T, nHeads*vDim]; query head h reads kv head h / (nHeads/nKvHeads) (GQA).
  * score = (q . k) * scale; if softcap > 0: score = tanh(score/softcap)*softcap (before masking);
  * key j is visible to the query at position p when j <= p and (window <= 0 || p - j < window);
- * softmax (see {@link Softmax}) over the visible keys; out = sum_j p_j v_j.
+ * softmax over the visible keys as {@link Softmax#inPlace} computes it; out = sum_j p_j v_j.
  * </pre>
- * qkDim and vDim may differ (MLA). Work is split over (t, h) pairs. Each q.k is a vector dot product
- * summed in a fixed order (lanes, then {@link Vec#sumLanes}, then the tail); each output element sums
- * p_j v_j over j in increasing order with FMA.
+ * qkDim and vDim may differ (MLA).
+ *
+ * <p>How: the queries that share a kv head (its GQA group, for a block of tokens) go into the lanes of a
+ * vector, so both products become broadcast-FMA loops with no horizontal sums: scores[j][queries] +=
+ * qT[d][queries] * k[j][d] over d, then outT[d][queries] += p[j][queries] * v[j][d] over j. Work is split
+ * over (kv head, token block) pairs.
+ *
+ * <p>Order (fixed): each q.k is an FMA chain over d = 0..qkDim-1; each output element an FMA chain over
+ * the keys in increasing j, where keys a query does not see contribute an exact zero. A query's result
+ * therefore does not depend on T or on which other queries share its call: prefill and token-by-token
+ * decode give the same bits.
  */
 public final class Attention {
     private Attention() {}
+
+    /**
+     * Per-thread scratch, grown on demand: transposed queries, scores (then probabilities), transposed output,
+     * and each query lane's first and last visible key.
+     */
+    private static final class Scratch {
+        float[] queries = new float[0];
+        float[] scores = new float[0];
+        float[] output = new float[0];
+        int[] firstSeen = new int[0];
+        int[] lastSeen = new int[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     public static void attend(float[] q, int T, int pos0, int nHeads, int nKvHeads, int qkDim, int vDim,
                               float[] kCache, float[] vCache, float scale, float softcap, int window, float[] out) {
         check(q, T, pos0, nHeads, nKvHeads, qkDim, vDim, kCache, vCache, out);
         int group = nHeads / nKvHeads;
-        Parallel.forRange(T * nHeads, task -> {
-            int t = task / nHeads, h = task % nHeads, kv = h / group;
-            int p = pos0 + t;
-            int first = window > 0 ? Math.max(0, p - window + 1) : 0;
-            int visible = p - first + 1;
-            float[] scores = new float[visible];
-            int qOffset = (t * nHeads + h) * qkDim;
-            for (int j = first; j <= p; j++) {
-                float score = dot(q, qOffset, kCache, (j * nKvHeads + kv) * qkDim, qkDim) * scale;
-                if (softcap > 0) score = (float) Math.tanh(score / softcap) * softcap;
-                scores[j - first] = score;
-            }
-            Softmax.inPlace(scores, 0, visible);
-            int o = (t * nHeads + h) * vDim;
-            java.util.Arrays.fill(out, o, o + vDim, 0f);
-            int upper = F.loopBound(vDim);
-            for (int j = first; j <= p; j++) {
-                float weight = scores[j - first];
-                FloatVector weights = FloatVector.broadcast(F, weight);
-                int v = (j * nKvHeads + kv) * vDim;
-                int d = 0;
-                for (; d < upper; d += L) {
-                    FloatVector.fromArray(F, vCache, v + d).fma(weights, FloatVector.fromArray(F, out, o + d)).intoArray(out, o + d);
-                }
-                for (; d < vDim; d++) out[o + d] = Math.fma(vCache[v + d], weight, out[o + d]);
-            }
+        // About two vectors of queries per task: enough lanes to fill, few enough tasks' keys wasted on the causal edge.
+        int tokensPerTask = Math.max(1, 2 * L / group);
+        int tokenBlocks = (T + tokensPerTask - 1) / tokensPerTask;
+        Parallel.forRange(tokenBlocks * nKvHeads, task -> {
+            int kv = task % nKvHeads, t0 = (task / nKvHeads) * tokensPerTask;
+            attendBlock(q, t0, Math.min(T, t0 + tokensPerTask), pos0, nHeads, nKvHeads, kv, qkDim, vDim,
+                    kCache, vCache, scale, softcap, window, out);
         });
+    }
+
+    /** Tokens [t0, t1) for the query heads of kv head kv. Query lane i is token t0 + i/group, head kv*group + i%group. */
+    private static void attendBlock(float[] q, int t0, int t1, int pos0, int nHeads, int nKvHeads, int kv, int qkDim, int vDim,
+                                    float[] kCache, float[] vCache, float scale, float softcap, int window, float[] out) {
+        int group = nHeads / nKvHeads;
+        int queries = (t1 - t0) * group;
+        int lanes = (queries + L - 1) / L * L;
+        int keyStart = window > 0 ? Math.max(0, pos0 + t0 - window + 1) : 0;
+        int keyEnd = pos0 + t1;
+        int keys = keyEnd - keyStart;
+        Scratch scratch = SCRATCH.get();
+        if (scratch.queries.length < qkDim * lanes) scratch.queries = new float[qkDim * lanes];
+        if (scratch.scores.length < keys * lanes) scratch.scores = new float[keys * lanes];
+        if (scratch.output.length < vDim * lanes) scratch.output = new float[vDim * lanes];
+        if (scratch.firstSeen.length < lanes) {
+            scratch.firstSeen = new int[lanes];
+            scratch.lastSeen = new int[lanes];
+        }
+        float[] qT = scratch.queries, scores = scratch.scores, outT = scratch.output;
+        int[] firstSeen = scratch.firstSeen, lastSeen = scratch.lastSeen;
+
+        // qT[d*lanes + i] = q of query i; padding lanes are zero.
+        java.util.Arrays.fill(qT, 0, qkDim * lanes, 0f);
+        for (int i = 0; i < queries; i++) {
+            int src = ((t0 + i / group) * nHeads + kv * group + i % group) * qkDim;
+            for (int d = 0; d < qkDim; d++) qT[d * lanes + i] = q[src + d];
+        }
+
+        // scores[(j-keyStart)*lanes + i] = q_i . k_j
+        int kStride = nKvHeads * qkDim;
+        for (int v = 0; v < lanes; v += L) {
+            int j = keyStart;
+            for (; j + 4 <= keyEnd; j += 4) scores4(qT, lanes, v, kCache, (j * nKvHeads + kv) * qkDim, kStride, qkDim, scores, (j - keyStart) * lanes + v);
+            for (; j < keyEnd; j++) scores1(qT, lanes, v, kCache, (j * nKvHeads + kv) * qkDim, qkDim, scores, (j - keyStart) * lanes + v);
+        }
+
+        // Softmax per query over the keys it sees, as Softmax.inPlace computes it, one vector of queries at a
+        // time: scale (and soft-cap), hide unseen keys as -inf, subtract the max, Vec.exp, sum in double in key
+        // order, multiply by the f32 reciprocal. Unseen keys and padding lanes end as exact zeros.
+        for (int i = 0; i < lanes; i++) {
+            if (i < queries) {
+                int p = pos0 + t0 + i / group;
+                lastSeen[i] = p;
+                firstSeen[i] = window > 0 ? Math.max(0, p - window + 1) : 0;
+            } else {
+                lastSeen[i] = -1; // sees nothing
+                firstSeen[i] = 0;
+            }
+        }
+        FloatVector negativeInfinity = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int v = 0; v < lanes; v += L) {
+            IntVector first = IntVector.fromArray(Vec.I, firstSeen, v), last = IntVector.fromArray(Vec.I, lastSeen, v);
+            FloatVector max = negativeInfinity;
+            for (int j = keyStart; j < keyEnd; j++) {
+                int at = (j - keyStart) * lanes + v;
+                FloatVector score = FloatVector.fromArray(F, scores, at).mul(scale);
+                if (softcap > 0) score = softcap(score, softcap);
+                VectorMask<Float> seen = first.compare(VectorOperators.LE, j).and(last.compare(VectorOperators.GE, j)).cast(F);
+                score = negativeInfinity.blend(score, seen);
+                score.intoArray(scores, at);
+                max = max.max(score);
+            }
+            max = max.blend(0f, max.eq(Float.NEGATIVE_INFINITY)); // padding lanes
+            DoubleVector sumLow = DoubleVector.zero(Vec.D), sumHigh = sumLow;
+            for (int j = keyStart; j < keyEnd; j++) {
+                int at = (j - keyStart) * lanes + v;
+                FloatVector e = Vec.exp(FloatVector.fromArray(F, scores, at).sub(max));
+                e.intoArray(scores, at);
+                sumLow = sumLow.add(e.convertShape(VectorOperators.F2D, Vec.D, 0));
+                sumHigh = sumHigh.add(e.convertShape(VectorOperators.F2D, Vec.D, 1));
+            }
+            float[] inverse = new float[L];
+            double[] sums = new double[L];
+            sumLow.intoArray(sums, 0);
+            sumHigh.intoArray(sums, L / 2);
+            for (int i = 0; i < L; i++) inverse[i] = sums[i] > 0 ? (float) (1.0 / sums[i]) : 0f;
+            FloatVector inverseVector = FloatVector.fromArray(F, inverse, 0);
+            for (int j = keyStart; j < keyEnd; j++) {
+                int at = (j - keyStart) * lanes + v;
+                FloatVector.fromArray(F, scores, at).mul(inverseVector).intoArray(scores, at);
+            }
+        }
+
+        // outT[d*lanes + i] = sum_j p_ij v_j[d]
+        int vStride = nKvHeads * vDim;
+        int vBase = (keyStart * nKvHeads + kv) * vDim;
+        for (int v = 0; v < lanes; v += L) {
+            int d = 0;
+            for (; d + 4 <= vDim; d += 4) weightedSum4(scores, lanes, v, keys, vCache, vBase + d, vStride, outT, d * lanes + v);
+            for (; d < vDim; d++) weightedSum1(scores, lanes, v, keys, vCache, vBase + d, vStride, outT, d * lanes + v);
+        }
+        for (int i = 0; i < queries; i++) {
+            int dst = ((t0 + i / group) * nHeads + kv * group + i % group) * vDim;
+            for (int d = 0; d < vDim; d++) out[dst + d] = outT[d * lanes + i];
+        }
+    }
+
+    /** tanh(score / cap) * cap per lane with scalar Math.tanh, as the reference and torch compute it. */
+    private static FloatVector softcap(FloatVector score, float cap) {
+        float[] lanes = score.toArray();
+        for (int i = 0; i < lanes.length; i++) lanes[i] = (float) Math.tanh(lanes[i] / cap) * cap;
+        return FloatVector.fromArray(F, lanes, 0);
+    }
+
+    /** Scores of four consecutive keys (rows k0, k0+kStride, ...) for the L queries at lane offset v. */
+    private static void scores4(float[] qT, int lanes, int v, float[] k, int k0, int kStride, int dim, float[] scores, int s) {
+        int k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dim; d++) {
+            FloatVector qv = FloatVector.fromArray(F, qT, d * lanes + v);
+            a0 = qv.fma(FloatVector.broadcast(F, k[k0 + d]), a0);
+            a1 = qv.fma(FloatVector.broadcast(F, k[k1 + d]), a1);
+            a2 = qv.fma(FloatVector.broadcast(F, k[k2 + d]), a2);
+            a3 = qv.fma(FloatVector.broadcast(F, k[k3 + d]), a3);
+        }
+        a0.intoArray(scores, s);
+        a1.intoArray(scores, s + lanes);
+        a2.intoArray(scores, s + 2 * lanes);
+        a3.intoArray(scores, s + 3 * lanes);
+    }
+
+    private static void scores1(float[] qT, int lanes, int v, float[] k, int k0, int dim, float[] scores, int s) {
+        FloatVector a0 = FloatVector.zero(F);
+        for (int d = 0; d < dim; d++) a0 = FloatVector.fromArray(F, qT, d * lanes + v).fma(FloatVector.broadcast(F, k[k0 + d]), a0);
+        a0.intoArray(scores, s);
+    }
+
+    /** Output dims d..d+3 (value elements at v0, v0+1, ... of key row 0, rows vStride apart) for the L queries at v. */
+    private static void weightedSum4(float[] probabilities, int lanes, int v, int keys, float[] values, int v0, int vStride, float[] outT, int o) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < keys; j++) {
+            FloatVector pv = FloatVector.fromArray(F, probabilities, j * lanes + v);
+            int row = v0 + j * vStride;
+            a0 = pv.fma(FloatVector.broadcast(F, values[row]), a0);
+            a1 = pv.fma(FloatVector.broadcast(F, values[row + 1]), a1);
+            a2 = pv.fma(FloatVector.broadcast(F, values[row + 2]), a2);
+            a3 = pv.fma(FloatVector.broadcast(F, values[row + 3]), a3);
+        }
+        a0.intoArray(outT, o);
+        a1.intoArray(outT, o + lanes);
+        a2.intoArray(outT, o + 2 * lanes);
+        a3.intoArray(outT, o + 3 * lanes);
+    }
+
+    private static void weightedSum1(float[] probabilities, int lanes, int v, int keys, float[] values, int v0, int vStride, float[] outT, int o) {
+        FloatVector a0 = FloatVector.zero(F);
+        for (int j = 0; j < keys; j++) {
+            a0 = FloatVector.fromArray(F, probabilities, j * lanes + v).fma(FloatVector.broadcast(F, values[v0 + j * vStride]), a0);
+        }
+        a0.intoArray(outT, o);
     }
 
     /** Plain scalar reference, single-threaded. */
@@ -90,17 +248,6 @@ public final class Attention {
                 }
             }
         }
-    }
-
-    private static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
-        int upper = F.loopBound(n);
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < upper; i += L) {
-            acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
-        }
-        float sum = Vec.sumLanes(acc);
-        for (int i = upper; i < n; i++) sum = Math.fma(a[aOffset + i], b[bOffset + i], sum);
-        return sum;
     }
 
     private static void check(float[] q, int T, int pos0, int nHeads, int nKvHeads, int qkDim, int vDim,

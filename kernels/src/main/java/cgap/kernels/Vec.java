@@ -24,29 +24,104 @@ final class Vec {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** Doubles of the same bit size: L/2 lanes, so one FloatVector widens into two of these. */
+    static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     /** Shorts of the same lane count as F, i.e. half its bit size: one BF16/F16 load widens to one FloatVector. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
 
-    /** Shuffles i -> i ^ step for step = L/2, L/4, ..., 1: the fixed summation tree of {@link #sumLanes}. */
-    private static final VectorShuffle<Float>[] SUM_TREE = sumTree();
+    /**
+     * Shuffles i -> i ^ step, the levels of {@link #sumLanes}'s fixed tree. Separate static finals (not an
+     * array) so the JIT sees each as a constant; null where a level does not exist for this L.
+     */
+    private static final VectorShuffle<Float> XOR_8 = L >= 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> XOR_4 = L >= 8 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> XOR_2 = L >= 4 ? VectorShuffle.fromOp(F, i -> i ^ 2) : null;
+    private static final VectorShuffle<Float> XOR_1 = L >= 2 ? VectorShuffle.fromOp(F, i -> i ^ 1) : null;
 
     private Vec() {}
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] sumTree() {
-        int levels = Integer.numberOfTrailingZeros(L);
-        VectorShuffle<Float>[] tree = new VectorShuffle[levels];
-        for (int level = 0; level < levels; level++) {
-            int step = L >> (level + 1);
-            tree[level] = VectorShuffle.fromOp(F, i -> i ^ step);
-        }
-        return tree;
+    /**
+     * Sum of the lanes of v in a fixed pairwise order: lane i is added to lane i + L/2, then the halves of
+     * that, and so on down to one lane (the same tree in interpreter and JIT code).
+     */
+    static float sumLanes(FloatVector v) {
+        if (L > 16) return sumLanesAnyLength(v);
+        if (L >= 16) v = v.add(v.rearrange(XOR_8));
+        if (L >= 8) v = v.add(v.rearrange(XOR_4));
+        if (L >= 4) v = v.add(v.rearrange(XOR_2));
+        if (L >= 2) v = v.add(v.rearrange(XOR_1));
+        return v.lane(0);
     }
 
-    /** Sum of the lanes of v in a fixed pairwise order: lane i pairs with lane i + L/2, and so on down. */
-    static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> shuffle : SUM_TREE) v = v.add(v.rearrange(shuffle));
+    /** The same tree for vectors wider than 16 floats (wide SVE). */
+    private static float sumLanesAnyLength(FloatVector v) {
+        for (int step = L / 2; step >= 1; step /= 2) {
+            int s = step;
+            v = v.add(v.rearrange(VectorShuffle.fromOp(F, i -> i ^ s)));
+        }
         return v.lane(0);
+    }
+
+    // exp(x) = 2^n * e^r with n = round(x * log2(e)) and r = x - n*ln(2) in [-ln2/2, ln2/2]; e^r by the Cephes
+    // expf polynomial (about 1 ulp). ln(2) is split in two (C1 exact in few bits) so r keeps its precision.
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDING_MAGIC = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
+    /** Largest x with a finite e^x in f32; above it the result is +infinity. */
+    static final float EXP_MAX = 88.72283f;
+    /** Below this e^x rounds to 0 even as a subnormal. */
+    private static final float EXP_MIN = -104f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /**
+     * e^x lane-wise, within about 1 ulp of Math.exp, subnormal results included; +inf above {@link #EXP_MAX},
+     * NaN for NaN. Built from exactly rounded lane-wise operations only, so it gives the same bits in
+     * interpreter and JIT code, and the same bits as {@link #exp(float)}.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector clamped = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector rounded = clamped.mul(LOG2E).add(ROUNDING_MAGIC);
+        IntVector n = rounded.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUNDING_MAGIC));
+        FloatVector nf = rounded.sub(ROUNDING_MAGIC);
+        FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), clamped);
+        r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, FloatVector.broadcast(F, P2));
+        p = p.fma(r, FloatVector.broadcast(F, P3));
+        p = p.fma(r, FloatVector.broadcast(F, P4));
+        p = p.fma(r, FloatVector.broadcast(F, P5));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        // 2^n in two factors, each a normal float for n in [-150, 128]; the last multiply rounds once.
+        IntVector half = n.lanewise(VectorOperators.ASHR, 1);
+        FloatVector scale1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector scale2 = n.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector result = y.mul(scale1).mul(scale2);
+        result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_MAX));
+        return result.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** Scalar twin of {@link #exp(FloatVector)}: the same operations in the same order, so the same bits. */
+    static float exp(float x) {
+        if (Float.isNaN(x)) return x;
+        if (x > EXP_MAX) return Float.POSITIVE_INFINITY;
+        float clamped = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float rounded = clamped * LOG2E + ROUNDING_MAGIC;
+        int n = Float.floatToRawIntBits(rounded) - Float.floatToRawIntBits(ROUNDING_MAGIC);
+        float nf = rounded - ROUNDING_MAGIC;
+        float r = Math.fma(nf, -LN2_HI, clamped);
+        r = Math.fma(nf, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        int half = n >> 1;
+        float scale1 = Float.intBitsToFloat((half + 127) << 23);
+        float scale2 = Float.intBitsToFloat((n - half + 127) << 23);
+        return y * scale1 * scale2;
     }
 
     /** L BF16 values at byteOffset widened to f32: bf16 is the top half of an f32, so shift left 16. */

@@ -19,6 +19,19 @@ class ActivationsTest {
         assertEquals(3f, Activations.geluTanh(3f), 1e-2f);
     }
 
+    /** Against the defining formulas evaluated in double, across the range a hidden state takes. */
+    @Test
+    void closeToTheFormulasInDouble() {
+        for (float x = -20f; x <= 20f; x += 0.01f) {
+            double silu = x / (1 + Math.exp(-x));
+            double u = Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x);
+            double gelu = 0.5 * x * (1 + Math.tanh(u));
+            double tolerance = 4e-7 * Math.max(1, Math.abs(x));
+            assertEquals(silu, Activations.silu(x), tolerance, "silu(" + x + ")");
+            assertEquals(gelu, Activations.geluTanh(x), tolerance, "geluTanh(" + x + ")");
+        }
+    }
+
     @Test
     void glusMatchTheScalarFunctionsAndMayAliasGate() {
         SplittableRandom random = new SplittableRandom(8);

@@ -41,6 +41,8 @@ class AttentionTest {
                 {9, 4, 8, 2, 24, 40, 5},    // window, MLA-like differing dims
                 {1, 20, 4, 4, 33, 31, 0},   // decode step
                 {6, 2, 2, 1, 64, 64, 3},
+                {70, 5, 4, 1, 64, 64, 0},   // several token blocks, group of 4
+                {33, 0, 3, 3, 7, 5, 0},     // no GQA, tiny odd dims
         };
         int caseIndex = 0;
         for (int[] c : cases) {
@@ -56,6 +58,30 @@ class AttentionTest {
             float[] ones = new float[expected.length];
             java.util.Arrays.fill(ones, 1f);
             TestData.assertClose(expected, actual, expected.length, ones, 2e-5, "case " + java.util.Arrays.toString(c));
+        }
+    }
+
+    /** Prefill of T tokens and T single-token decode steps over the same cache give the same bits. */
+    @Test
+    void prefillEqualsTokenByTokenDecode() {
+        SplittableRandom random = new SplittableRandom(10);
+        int T = 37, nHeads = 6, nKv = 2, qkDim = 40, vDim = 24;
+        for (int window : new int[] {0, 9}) {
+            for (float softcap : new float[] {0f, 3f}) {
+                float[] q = TestData.gaussian(random, T * nHeads * qkDim);
+                float[] k = TestData.gaussian(random, T * nKv * qkDim);
+                float[] v = TestData.gaussian(random, T * nKv * vDim);
+                float[] prefill = new float[T * nHeads * vDim];
+                Attention.attend(q, T, 0, nHeads, nKv, qkDim, vDim, k, v, 0.2f, softcap, window, prefill);
+                for (int t = 0; t < T; t++) {
+                    float[] step = new float[nHeads * vDim];
+                    float[] qt = java.util.Arrays.copyOfRange(q, t * nHeads * qkDim, (t + 1) * nHeads * qkDim);
+                    Attention.attend(qt, 1, t, nHeads, nKv, qkDim, vDim, k, v, 0.2f, softcap, window, step);
+                    for (int i = 0; i < step.length; i++) {
+                        assertEquals(prefill[t * nHeads * vDim + i], step[i], 0f, "window=" + window + " softcap=" + softcap + " t=" + t + " i=" + i);
+                    }
+                }
+            }
         }
     }
 

@@ -46,35 +46,51 @@ class MatMulTest {
         assertArrayEquals(new float[] {-2, -2, 3, 7.5f}, out);
     }
 
+    /** Shapes that cross the K blocks (MatMul.K_BLOCK columns) and token blocks (MatMul.TOKEN_BLOCK tokens). */
     @Test
-    void largeBf16MatrixMatchesReference() {
+    void blockedShapesMatchReference() {
         SplittableRandom random = new SplittableRandom(2);
-        int rows = 301, cols = 1027, T = 11;
+        int[][] shapes = {{301, 1027, 11}, {37, 2 * MatMul.K_BLOCK + 500, 7}, {5, 40, MatMul.TOKEN_BLOCK + 3}, {13, 1100, MatMul.TOKEN_BLOCK * 2 + 1}};
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
-            float[] x = TestData.gaussian(random, T * cols);
-            float[] expected = new float[T * rows], actual = new float[T * rows];
-            MatMul.matmulReference(x, T, w, expected);
-            MatMul.matmul(x, T, w, actual);
-            TestData.assertClose(expected, actual, T * rows, magnitudes(x, T, w), 1e-5, "bf16 301x1027 T=11");
+            for (int[] shape : shapes) {
+                int rows = shape[0], cols = shape[1], T = shape[2];
+                WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
+                float[] x = TestData.gaussian(random, T * cols);
+                float[] expected = new float[T * rows], actual = new float[T * rows];
+                MatMul.matmulReference(x, T, w, expected);
+                MatMul.matmul(x, T, w, actual);
+                TestData.assertClose(expected, actual, T * rows, magnitudes(x, T, w), 1e-5, "bf16 " + rows + "x" + cols + " T=" + T);
+            }
         }
     }
 
-    /** The fixed summation order makes a token's output independent of how many tokens share the call. */
+    /**
+     * The fixed summation order makes a token's output independent of how many tokens share the call, and
+     * of which path runs it (BF16 decode streams rows directly, one or eight at a time by row length).
+     */
     @Test
     void eachTokenGetsTheSameBitsAloneOrInABatch() {
         SplittableRandom random = new SplittableRandom(3);
-        int rows = 29, cols = 77, T = 7;
+        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 33, 3}};
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix w = TestData.matrix(arena, DType.BF16, TestData.gaussian(random, rows * cols), rows, cols);
-            float[] x = TestData.gaussian(random, T * cols);
-            float[] batch = new float[T * rows];
-            MatMul.matmul(x, T, w, batch);
-            for (int t = 0; t < T; t++) {
-                float[] single = new float[rows];
-                MatMul.matmul(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, w, single);
-                for (int r = 0; r < rows; r++) {
-                    assertEquals(Float.floatToRawIntBits(batch[t * rows + r]), Float.floatToRawIntBits(single[r]), "t=" + t + " r=" + r);
+            for (DType dtype : DType.values()) {
+                for (int[] shape : shapes) {
+                    int rows = shape[0], cols = shape[1], T = shape[2];
+                    WeightMatrix w = TestData.matrix(arena, dtype, TestData.gaussian(random, rows * cols), rows, cols);
+                    float[] x = TestData.gaussian(random, T * cols);
+                    float[] batch = new float[T * rows];
+                    MatMul.matmul(x, T, w, batch);
+                    float[] expected = new float[T * rows];
+                    MatMul.matmulReference(x, T, w, expected);
+                    TestData.assertClose(expected, batch, T * rows, magnitudes(x, T, w), 1e-5, dtype + " " + rows + "x" + cols);
+                    for (int t = 0; t < T; t++) {
+                        float[] single = new float[rows];
+                        MatMul.matmul(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, w, single);
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(Float.floatToRawIntBits(batch[t * rows + r]), Float.floatToRawIntBits(single[r]),
+                                    dtype + " " + rows + "x" + cols + " t=" + t + " r=" + r);
+                        }
+                    }
                 }
             }
         }

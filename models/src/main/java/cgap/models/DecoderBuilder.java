@@ -5,11 +5,15 @@ import cgap.engine.runtime.AttentionLayer;
 import cgap.engine.runtime.Block;
 import cgap.engine.runtime.GatedMlp;
 import cgap.engine.runtime.GroupedQueryAttention;
+import cgap.engine.runtime.LatentAttention;
+import cgap.engine.runtime.MixtureOfExperts;
 import cgap.engine.runtime.MlpLayer;
 import cgap.engine.runtime.Norm;
 import cgap.engine.runtime.Transformer;
 import cgap.engine.safetensors.Checkpoint;
 import cgap.kernels.WeightMatrix;
+import cgap.models.DecoderSpec.MlaSpec;
+import cgap.models.DecoderSpec.MoeSpec;
 import cgap.models.DecoderSpec.NormPlacement;
 import cgap.models.DecoderSpec.QkNorm;
 
@@ -73,6 +77,7 @@ public final class DecoderBuilder {
     }
 
     private AttentionLayer attention(String p, int layer) {
+        if (s.mla() != null) return latentAttention(p, layer);
         int d = s.hidden(), hd = s.headDim(), q = s.heads() * hd, kv = s.kvHeads() * hd;
         Norm qNorm = null, kNorm = null;
         if (s.qkNorm() == QkNorm.PER_HEAD) {
@@ -91,8 +96,42 @@ public final class DecoderBuilder {
                 s.heads(), s.kvHeads(), hd, s.rope()[layer], s.attnScale(), s.attnSoftcap(), s.window()[layer]);
     }
 
+    /** DeepSeek-V2 MLA: q directly or through a low-rank latent, keys and values from a shared latent. */
+    private AttentionLayer latentAttention(String p, int layer) {
+        MlaSpec m = s.mla();
+        int d = s.hidden(), h = s.heads(), qk = m.nopeDim() + m.ropeDim();
+        WeightMatrix qA = null, qB;
+        Norm qNorm = null;
+        float[] qABias = null;
+        if (m.qLoraRank() == 0) {
+            qB = matrix(p + "q_proj.weight", h * qk, d);
+        } else {
+            qA = matrix(p + "q_a_proj.weight", m.qLoraRank(), d);
+            if (s.qkvBias()) qABias = vector(p + "q_a_proj.bias", m.qLoraRank());
+            qNorm = latentNorm(p + "q_a_layernorm.weight", m.qLoraRank());
+            qB = matrix(p + "q_b_proj.weight", h * qk, m.qLoraRank());
+        }
+        int kvA = m.kvLoraRank() + m.ropeDim();
+        return new LatentAttention(qA, qABias, qNorm, qB,
+                matrix(p + "kv_a_proj_with_mqa.weight", kvA, d), s.qkvBias() ? vector(p + "kv_a_proj_with_mqa.bias", kvA) : null,
+                latentNorm(p + "kv_a_layernorm.weight", m.kvLoraRank()),
+                matrix(p + "kv_b_proj.weight", h * (m.nopeDim() + m.valueDim()), m.kvLoraRank()),
+                matrix(p + "o_proj.weight", d, h * m.valueDim()), s.oBias() ? vector(p + "o_proj.bias", d) : null,
+                h, m.kvLoraRank(), m.nopeDim(), m.ropeDim(), m.valueDim(), s.rope()[layer], s.attnScale());
+    }
+
+    /** MLA's q and kv latent norms use eps 1e-6 whatever rms_norm_eps says (transformers builds them so). */
+    private Norm latentNorm(String name, int n) { return new Norm(vector(name, n), 1e-6f, false); }
+
     private MlpLayer mlp(String p, int layer) {
-        return denseMlp(p, s.intermediate());
+        if (!s.isMoeLayer(layer)) return denseMlp(p, s.intermediate());
+        MoeSpec m = s.moe();
+        List<GatedMlp> experts = new ArrayList<>(m.experts());
+        for (int e = 0; e < m.experts(); e++) experts.add(denseMlp(p + "experts." + e + ".", m.expertWidth()));
+        GatedMlp shared = m.sharedExperts() == 0 ? null
+                : denseMlp(p + "shared_experts.", m.expertWidth() * m.sharedExperts());
+        return new MixtureOfExperts(matrix(p + "gate.weight", m.experts(), s.hidden()), experts, shared, m.topK(),
+                m.routedScaling(), m.groupLimited() ? m.groups() : 1, m.groupLimited() ? m.topKGroups() : 1);
     }
 
     GatedMlp denseMlp(String p, int width) {

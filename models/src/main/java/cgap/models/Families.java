@@ -20,7 +20,8 @@ public final class Families {
 
     public static final List<String> ARCHITECTURES = List.of(
             "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Olmo2ForCausalLM",
-            "GemmaForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration");
+            "GemmaForCausalLM", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
+            "DeepseekV2ForCausalLM");
 
     public static DecoderSpec describe(ModelConfig config) {
         String arch = config.architecture();
@@ -34,6 +35,7 @@ public final class Families {
             case "Gemma2ForCausalLM" -> gemma2(config);
             case "Gemma3ForCausalLM" -> gemma3(config, false);
             case "Gemma3ForConditionalGeneration" -> gemma3(config.textConfig(GEMMA3_TEXT_DEFAULTS), true);
+            case "DeepseekV2ForCausalLM" -> DeepseekV2.describe(config);
             default -> throw new IllegalArgumentException(config.file() + ": architecture '" + arch
                     + "' is not supported (supported: " + String.join(", ", ARCHITECTURES) + ")");
         };

@@ -40,12 +40,14 @@ final class Yarn {
         high = Math.min(high, dim - 1);
         if (low == high) high += 0.001;
 
+        // f32 throughout, with the Python scalars rounded to f32 where torch meets them with an f32 tensor.
+        float lowF = (float) low, spanF = (float) (high - low), factorF = (float) factor;
         float[] inv = new float[dim / 2];
         for (int i = 0; i < inv.length; i++) {
             float posFreq = (float) Math.pow(base, (float) (2 * i) / dim);
             float extrapolation = 1f / posFreq;
-            float interpolation = (float) (1.0 / (float) (factor * posFreq));
-            float ramp = (float) Math.min(1, Math.max(0, (i - low) / (high - low)));
+            float interpolation = 1f / (factorF * posFreq);
+            float ramp = Math.min(1f, Math.max(0f, (i - lowF) / spanF));
             float extrapolationFactor = 1 - ramp;
             inv[i] = interpolation * (1 - extrapolationFactor) + extrapolation * extrapolationFactor;
         }

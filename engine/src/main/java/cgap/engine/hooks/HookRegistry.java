@@ -13,6 +13,7 @@ import java.util.Map;
 public final class HookRegistry {
     private final Map<HookName, List<Hook>> hooks = new HashMap<>();
     private final EnumMap<HookPoint, Boolean> anyAt = new EnumMap<>(HookPoint.class);
+    private final Map<Class<?>, Object> listeners = new HashMap<>();
 
     public static HookRegistry none() { return new HookRegistry(); }
 
@@ -24,7 +25,19 @@ public final class HookRegistry {
 
     public HookRegistry add(String name, Hook hook) { return add(HookName.parse(name), hook); }
 
-    public boolean isEmpty() { return hooks.isEmpty(); }
+    public boolean isEmpty() { return hooks.isEmpty() && listeners.isEmpty(); }
+
+    /**
+     * Registers a listener for values that are not hook points, which the layer kind that produces them looks up
+     * by type (e.g. the per-token expert routing of a mixture-of-experts layer). One listener per type.
+     */
+    public <T> HookRegistry listen(Class<T> type, T listener) {
+        listeners.put(type, type.cast(listener));
+        return this;
+    }
+
+    /** The listener registered for {@code type}, or null. */
+    public <T> T listener(Class<T> type) { return type.cast(listeners.get(type)); }
 
     public boolean watching(HookPoint point, int layer) {
         return anyAt.containsKey(point) && hooks.containsKey(new HookName(point, layer));

@@ -26,6 +26,11 @@ public record Transformer(int hidden, int vocab, WeightMatrix embedding, float e
 
     public int layers() { return blocks.size(); }
 
+    /** This model with other blocks (e.g. some MLPs grafted from another checkpoint); everything else shared. */
+    public Transformer withBlocks(List<Block> blocks) {
+        return new Transformer(hidden, vocab, embedding, embedScale, List.copyOf(blocks), finalNorm, unembedding, finalSoftcap);
+    }
+
     /** Every hook point this model fires, in the order a forward pass fires them. */
     public List<HookName> hookNames() {
         List<HookName> names = new ArrayList<>();

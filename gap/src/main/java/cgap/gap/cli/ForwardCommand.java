@@ -27,12 +27,14 @@ final class ForwardCommand implements Callable<Integer> {
             description = "Hook points to record, e.g. 'blocks.*.hook_resid_post,logits' (default: none).")
     String hooks;
     @Mixin EditOptions edits;
+    @Mixin GraftOptions graft;
 
     @Override
     public Integer call() {
         int[] ids = Tokens.parse(tokens);
-        try (Model m = Model.load(model)) {
-            Transformer t = m.transformer();
+        try (Model m = Model.load(model); GraftOptions.Grafted g = graft.open(m)) {
+            Transformer t = g.transformer();
+            if (g.description() != null) System.err.println("graft: " + g.description());
             Tokens.checkRange(ids, t.vocab());
             HookRegistry registry = new HookRegistry();
             edits.register(registry);
@@ -44,6 +46,7 @@ final class ForwardCommand implements Callable<Integer> {
                     .metadata("model", m.dir().toAbsolutePath().toString())
                     .metadata("tokens", tokens.replace(" ", ""))
                     .add("logits", new long[] {ids.length, t.vocab()}, logits);
+            if (g.description() != null) writer.metadata("graft", g.description());
             for (HookName name : selected) {
                 if (name.toString().equals("logits")) continue;
                 ActivationCache.Recorded r = cache.get(name);

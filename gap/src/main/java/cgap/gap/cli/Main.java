@@ -7,7 +7,10 @@ import picocli.CommandLine.Option;
 /** The {@code cgap} command line. Errors print as one line naming what is at fault; --debug adds the stack trace. */
 @Command(name = "cgap", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pure-Java transformer engine and convergence-gap diagnostic.",
-        subcommands = {InfoCommand.class, ForwardCommand.class, GenerateCommand.class})
+        subcommands = {DemoCommand.class, StudyCommand.class, LensCommand.class, GraftCommand.class,
+                InfoCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
+                TokenizeCommands.Tokenize.class, TokenizeCommands.Detokenize.class,
+                TokenizeCommands.ChatTemplateCommand.class})
 public final class Main implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")

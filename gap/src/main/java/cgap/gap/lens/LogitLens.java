@@ -71,7 +71,11 @@ public final class LogitLens {
 
     /** Runs {@code tokens} through the model from an empty cache and measures readouts 0..L at every position. */
     public LensMetrics run(int[] tokens) {
-        HookRegistry hooks = new HookRegistry();
+        return run(tokens, new HookRegistry());
+    }
+
+    /** As {@link #run(int[])}, with {@code hooks} (e.g. edits, registered first so the lens reads the edited stream) firing too. */
+    public LensMetrics run(int[] tokens, HookRegistry hooks) {
         ResidualCapture capture = ResidualCapture.attach(hooks, model.layers(), model.hidden(), 0, tokens.length);
         model.forward(tokens, model.newCache(), hooks, Transformer.Logits.NONE);
         return measure(capture.residuals(), tokens.length);

@@ -3,6 +3,7 @@ package cgap.gap.report;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.IntervalMarker;
@@ -54,6 +55,9 @@ public final class Plots {
     /** A shaded stretch of the x axis with its label. */
     record Shade(double from, double to, String label) {}
 
+    /** A dashed vertical line on the x axis with its label. */
+    record Line(double at, String label) {}
+
     /**
      * A bar chart of means with their intervals as error bars, written as base.png and base.svg (an extension .png
      * or .svg on base is dropped).
@@ -62,6 +66,12 @@ public final class Plots {
      */
     public static String barChart(Path pngOrSvgBase, String title, List<String> labels, double[] means, double[] lo,
                                   double[] hi) {
+        return barChart(pngOrSvgBase, title, "value", labels, means, lo, hi);
+    }
+
+    /** As {@link #barChart(Path, String, List, double[], double[], double[])} with a label for the value axis. */
+    public static String barChart(Path pngOrSvgBase, String title, String valueLabel, List<String> labels,
+                                  double[] means, double[] lo, double[] hi) {
         if (labels.size() != means.length || means.length != lo.length || lo.length != hi.length)
             throw new IllegalArgumentException("bar chart '" + title + "': " + labels.size() + " labels, " + means.length
                     + " means, " + lo.length + " lo, " + hi.length + " hi");
@@ -71,7 +81,8 @@ public final class Plots {
             errors.add(i, i, i, means[i], lo[i], hi[i]);
         }
         SymbolAxis categories = new SymbolAxis(null, labels.toArray(String[]::new));
-        NumberAxis values = new NumberAxis("value");
+        categories.setGridBandsVisible(false);
+        NumberAxis values = new NumberAxis(valueLabel);
         XYBarRenderer barRenderer = new XYBarRenderer();
         barRenderer.setBarPainter(new StandardXYBarPainter());
         barRenderer.setShadowVisible(false);
@@ -95,7 +106,8 @@ public final class Plots {
     }
 
     /** Curves with interval bands against normalized depth, shaded windows behind them, an optional zero line. */
-    static String bands(Path base, String title, String yLabel, List<Band> curves, List<Shade> shades, boolean zeroLine) {
+    static String bands(Path base, String title, String yLabel, List<Band> curves, List<Shade> shades, List<Line> lines,
+                        boolean zeroLine) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         DeviationRenderer renderer = new DeviationRenderer(true, false);
         for (int c = 0; c < curves.size(); c++) {
@@ -115,6 +127,7 @@ public final class Plots {
         renderer.setAlpha(0.2f);
         NumberAxis depth = new NumberAxis("normalized depth j / (n - 1)");
         depth.setRange(0, 1);
+        depth.setTickUnit(new NumberTickUnit(0.1));
         NumberAxis value = new NumberAxis(yLabel);
         value.setAutoRangeIncludesZero(zeroLine);
         XYPlot plot = new XYPlot(data, depth, value, renderer);
@@ -124,6 +137,15 @@ public final class Plots {
             marker.setLabelFont(TICK_FONT);
             marker.setLabelAnchor(RectangleAnchor.TOP);
             marker.setLabelTextAnchor(TextAnchor.TOP_CENTER);
+            plot.addDomainMarker(marker, Layer.BACKGROUND);
+        }
+        for (Line line : lines) {
+            ValueMarker marker = new ValueMarker(line.at(), Color.GRAY, new BasicStroke(1.5f, BasicStroke.CAP_BUTT,
+                    BasicStroke.JOIN_MITER, 10f, new float[]{6f, 4f}, 0f));
+            marker.setLabel(line.label());
+            marker.setLabelFont(TICK_FONT);
+            marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+            marker.setLabelTextAnchor(TextAnchor.TOP_LEFT);
             plot.addDomainMarker(marker, Layer.BACKGROUND);
         }
         if (zeroLine) plot.addRangeMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));

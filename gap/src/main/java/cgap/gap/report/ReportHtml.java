@@ -129,18 +129,19 @@ final class ReportHtml {
 
     private static void replay(StringBuilder h, StudySummary s) {
         if (s.replay().isEmpty()) return;
-        h.append("<h2>Fixed-history replay</h2>\n<p class=\"note\">Cells reading the same tokens (history), compared "
-                + "on the same prompt and step (late KL, first minus second), and by CEM on endpoint covariates.</p>\n");
+        h.append("<h2>Fixed-history replay</h2>\n<p class=\"note\">Cells reading the same tokens (one model's native "
+                + "continuation, forced), compared on the same prompt and step (late KL, first minus second) and by CEM on "
+                + "endpoint covariates (first cell treated). The paper's audit contrasts come first.</p>\n");
         h.append("<table><tr><th>History</th><th>Contrast</th><th>Paired steps</th><th>Paired [95%]</th>"
-                + "<th>CEM [95%]</th><th>CEM retention / max SMD</th></tr>\n");
+                + "<th>CEM [95%]</th><th>CEM retention first / second, max |SMD|</th></tr>\n");
         for (Replay r : s.replay()) {
             Matched m = r.matched();
-            h.append("<tr><td>").append(escape(r.history())).append("</td><td>").append(escape(r.minuend()))
-                    .append(" &minus; ").append(escape(r.subtrahend())).append("</td><td>").append(r.pairedSteps())
+            h.append(r.audit() ? "<tr class=\"key\"><td>" : "<tr><td>").append(escape(r.history())).append("</td><td>")
+                    .append(escape(StudyReport.replayName(r))).append("</td><td>").append(r.pairedSteps())
                     .append(r.tokenMismatches() > 0 ? " (" + r.tokenMismatches() + " token mismatches left out)" : "")
                     .append("</td><td>").append(withInterval(r.paired())).append("</td><td>")
                     .append(m == null ? "n/a" : withInterval(m.lateKlGap())).append("</td><td>")
-                    .append(m == null ? "n/a" : String.format(Locale.ROOT, "%.3f / %.3f / %s",
+                    .append(m == null ? "n/a" : String.format(Locale.ROOT, "%.3f / %.3f, %s",
                             m.retentionTreated(), m.retentionControl(), StudyReport.number(m.maxSmdAfter(), false)))
                     .append("</td></tr>\n");
         }
@@ -153,7 +154,7 @@ final class ReportHtml {
         for (Cell c : s.cells())
             h.append("<tr><td>").append(escape(c.label())).append("</td><td>").append(c.layers()).append("</td><td>")
                     .append(c.prompts()).append("</td><td>").append(c.steps()).append("</td><td>")
-                    .append(withInterval(c.lateKl())).append("</td><td>").append(withInterval(c.finalHalfKl()))
+                    .append(withInterval(c.lateKl(), false)).append("</td><td>").append(withInterval(c.finalHalfKl(), false))
                     .append("</td></tr>\n");
         h.append("</table>\n");
     }
@@ -169,9 +170,11 @@ final class ReportHtml {
                 .append("]</td><td>").append(e.prompts()).append("</td><td>").append(e.steps()).append("</td></tr>\n");
     }
 
-    private static String withInterval(Estimate e) {
-        return StudyReport.number(e.mean(), true) + " [" + StudyReport.number(e.lo(), true) + ", "
-                + StudyReport.number(e.hi(), true) + "]";
+    private static String withInterval(Estimate e) { return withInterval(e, true); }
+
+    private static String withInterval(Estimate e, boolean signed) {
+        return StudyReport.number(e.mean(), signed) + " [" + StudyReport.number(e.lo(), signed) + ", "
+                + StudyReport.number(e.hi(), signed) + "]";
     }
 
     static String escape(String text) {

@@ -12,7 +12,10 @@ import cgap.gap.stats.StudySummary.Replay;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,14 +30,19 @@ public final class StudyReport {
     /**
      * Writes all report files into outDir (created if missing).
      *
-     * @param runInfo what produced the run (models, prompts, arguments, timestamp, cgap version), shown verbatim
+     * @param runInfo what produced the run (models, prompts, arguments, ...), shown verbatim; "cgap_version" and
+     *                "report_written" (UTC) are added when missing
      */
     public static void write(Path outDir, StudySummary summary, Map<String, String> runInfo) {
+        Map<String, String> info = new LinkedHashMap<>(runInfo);
+        String version = StudyReport.class.getPackage().getImplementationVersion();
+        info.putIfAbsent("cgap_version", version == null ? "dev" : version);
+        info.putIfAbsent("report_written", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         AtomicFiles.write(outDir.resolve("summary.json"), summary.toJson().getBytes(StandardCharsets.UTF_8));
         AtomicFiles.write(outDir.resolve("curves.csv"), curvesCsv(summary).getBytes(StandardCharsets.UTF_8));
         String klSvg = klCurvesPlot(outDir.resolve("kl_curves"), summary);
         String gapSvg = gapCurvePlot(outDir.resolve("gap_curve"), summary);
-        String html = ReportHtml.render(summary, runInfo, klSvg, gapSvg);
+        String html = ReportHtml.render(summary, info, klSvg, gapSvg);
         AtomicFiles.write(outDir.resolve("report.html"), html.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -72,7 +80,7 @@ public final class StudyReport {
             lateFrom = Math.min(lateFrom, depthOf(cell.lateStart(), cell.layers()));
         }
         return Plots.bands(base, "Logit-lens KL to the final layer", "mean KL(p_j || p_L), nats", bands,
-                List.of(new Plots.Shade(lateFrom, 1, "late window")), false);
+                List.of(new Plots.Shade(lateFrom, 1, "late window")), finalHalfLines(summary), false);
     }
 
     private static String gapCurvePlot(Path base, StudySummary summary) {
@@ -94,7 +102,17 @@ public final class StudyReport {
         }
         String title = h == null ? "IT - PT mean KL (no native PT/IT pair in this run)" : "Convergence gap: IT - PT mean KL";
         return Plots.bands(base, title, "IT - PT mean KL, nats",
-                List.of(new Plots.Band("IT - PT (95% interval)", Plots.GAP_COLOR, x, mean, lo, hi)), shades, true);
+                List.of(new Plots.Band("IT - PT (95% interval)", Plots.GAP_COLOR, x, mean, lo, hi)), shades,
+                finalHalfLines(summary), true);
+    }
+
+    /** Where the CG window (final 50%) starts, per depth of the native models. */
+    private static List<Plots.Line> finalHalfLines(StudySummary summary) {
+        Headline h = summary.headline();
+        if (h == null) return List.of();
+        double pt = depthOf(h.ptLayers() / 2, h.ptLayers()), it = depthOf(h.itLayers() / 2, h.itLayers());
+        if (pt == it) return List.of(new Plots.Line(pt, "final 50% (CG)"));
+        return List.of(new Plots.Line(pt, "PT final 50%"), new Plots.Line(it, "IT final 50%"));
     }
 
     private static int lateStart(int n) { return (4 * n) / 5; }
@@ -116,6 +134,16 @@ public final class StudyReport {
             default -> new java.awt.Color[]{new java.awt.Color(0x2ca02c), new java.awt.Color(0xff7f0e),
                     new java.awt.Color(0x8c564b)}[index % 3];
         };
+    }
+
+    /** "IT native - PT raw" style name of an audit contrast, else the two cell labels. */
+    static String replayName(Replay r) {
+        return r.audit() ? shortName(r.minuend()) + " - " + shortName(r.subtrahend()) : r.minuend() + " - " + r.subtrahend();
+    }
+
+    private static String shortName(String cellLabel) {
+        String[] part = cellLabel.split("/");
+        return part[0].toUpperCase(Locale.ROOT) + " " + part[1].substring(part[1].indexOf('_') + 1);
     }
 
     /** A plain-text table of the headline numbers, for the terminal. */
@@ -141,7 +169,7 @@ public final class StudyReport {
             table.row("endpoint-free future top-1 flips gap", f.flipsGap(), true);
         }
         for (Replay r : summary.replay())
-            table.row("replay " + r.minuend() + " - " + r.subtrahend(), r.paired(), true);
+            if (r.audit()) table.row("replay on " + r.history() + " tokens: " + replayName(r), r.paired(), true);
 
         StringBuilder out = new StringBuilder();
         if (h != null)

@@ -30,7 +30,26 @@ public final class Bootstrap {
         for (int i = 0; i < perPromptValues.length; i++)
             if (Double.isNaN(perPromptValues[i]))
                 throw new IllegalArgumentException("per-prompt value " + i + " is NaN");
-        return clusterInterval(perPromptValues.length, seed, samples, level, counts -> weightedMean(perPromptValues, counts));
+        return clusterInterval(perPromptValues.length, seed, samples, level,
+                counts -> weightedMean(perPromptValues, counts));
+    }
+
+    /**
+     * The resamples of a cluster bootstrap: counts[s][c] is how many times resample s drew cluster c. Drawing them
+     * once and reusing them for every statistic over the same clusters saves most of the work of a summary.
+     */
+    public record Resamples(int clusters, int[][] counts) {
+        public int samples() { return counts.length; }
+    }
+
+    /** Draws {@code samples} resamples of {@code clusters} clusters with replacement, seeded. */
+    public static Resamples resamples(int clusters, long seed, int samples) {
+        if (samples < 1) throw new IllegalArgumentException("bootstrap samples must be >= 1, got " + samples);
+        SplittableRandom random = new SplittableRandom(seed);
+        int[][] counts = new int[samples][clusters];
+        for (int[] draw : counts)
+            for (int i = 0; i < clusters; i++) draw[random.nextInt(clusters)]++;
+        return new Resamples(clusters, counts);
     }
 
     /**
@@ -40,18 +59,20 @@ public final class Bootstrap {
      */
     public static Interval clusterInterval(int clusters, long seed, int samples, double level,
                                            ToDoubleFunction<int[]> statisticOfCounts) {
-        if (samples < 1) throw new IllegalArgumentException("bootstrap samples must be >= 1, got " + samples);
+        return clusterInterval(resamples(clusters, seed, samples), level, statisticOfCounts);
+    }
+
+    /** As {@link #clusterInterval(int, long, int, double, ToDoubleFunction)} on resamples drawn before. */
+    public static Interval clusterInterval(Resamples resamples, double level, ToDoubleFunction<int[]> statisticOfCounts) {
         if (!(level > 0 && level < 1)) throw new IllegalArgumentException("interval level must be in (0, 1), got " + level);
+        int clusters = resamples.clusters();
         if (clusters == 0) return Interval.EMPTY;
-        int[] counts = new int[clusters];
-        Arrays.fill(counts, 1);
-        double estimate = statisticOfCounts.applyAsDouble(counts);
-        SplittableRandom random = new SplittableRandom(seed);
-        double[] resampled = new double[samples];
+        int[] ones = new int[clusters];
+        Arrays.fill(ones, 1);
+        double estimate = statisticOfCounts.applyAsDouble(ones);
+        double[] resampled = new double[resamples.samples()];
         int defined = 0;
-        for (int s = 0; s < samples; s++) {
-            Arrays.fill(counts, 0);
-            for (int i = 0; i < clusters; i++) counts[random.nextInt(clusters)]++;
+        for (int[] counts : resamples.counts()) {
             double value = statisticOfCounts.applyAsDouble(counts);
             if (!Double.isNaN(value)) resampled[defined++] = value;
         }

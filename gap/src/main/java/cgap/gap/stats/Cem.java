@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -37,13 +38,13 @@ final class Cem {
 
     /** Matches treated against control steps and measures the late-KL gap on the matched steps. */
     static Matched match(String treatedLabel, List<StepRecord> treated, String controlLabel, List<StepRecord> control,
-                         long seed, int samples, double level) {
-        return match(treatedLabel, treated, controlLabel, control, Windows::lateKl, seed, samples, level);
+                         IntFunction<Bootstrap.Resamples> resamples, double level) {
+        return match(treatedLabel, treated, controlLabel, control, Windows::lateKl, resamples, level);
     }
 
-    /** As {@link #match(String, List, String, List, long, int, double)} for any per-step outcome. */
+    /** As {@link #match(String, List, String, List, IntFunction, double)} for any per-step outcome. */
     static Matched match(String treatedLabel, List<StepRecord> treated, String controlLabel, List<StepRecord> control,
-                         ToDoubleFunction<StepRecord> outcome, long seed, int samples, double level) {
+                         ToDoubleFunction<StepRecord> outcome, IntFunction<Bootstrap.Resamples> resamples, double level) {
         if (treated.isEmpty() || control.isEmpty()) return null;
         int[] treatedStratum = new int[treated.size()], controlStratum = new int[control.size()];
         assignStrata(treated, control, treatedStratum, controlStratum);
@@ -86,7 +87,7 @@ final class Cem {
         double[] treatedOutcome = values(treated, outcome), controlOutcome = values(control, outcome);
         double unmatchedGap = weightedMean(treatedOutcome, null) - weightedMean(controlOutcome, null);
         Estimate gap = matchedGapInterval(treated, treatedStratum, treatedOutcome, control, controlStratum,
-                controlOutcome, strataCount, seed, samples, level, treatedKept + controlKept);
+                controlOutcome, strataCount, resamples, level, treatedKept + controlKept);
 
         return new Matched(treatedLabel, controlLabel, occupied, matched, treated.size(), control.size(),
                 treatedKept, controlKept, (double) treatedKept / treated.size(), (double) controlKept / control.size(),
@@ -138,7 +139,8 @@ final class Cem {
 
     private static Estimate matchedGapInterval(List<StepRecord> treated, int[] treatedStratum, double[] treatedOutcome,
                                                List<StepRecord> control, int[] controlStratum, double[] controlOutcome,
-                                               int strataCount, long seed, int samples, double level, long keptSteps) {
+                                               int strataCount, IntFunction<Bootstrap.Resamples> resamples, double level,
+                                               long keptSteps) {
         // Per prompt and stratum: step counts and outcome sums of each group, so a resample only adds them up.
         Map<String, TreeMap<Integer, double[]>> perPrompt = new TreeMap<>();  // stratum -> {tCount, tSum, cCount, cSum}
         for (int i = 0; i < treated.size(); i++) {
@@ -153,14 +155,29 @@ final class Cem {
             a[2]++;
             a[3] += controlOutcome[i];
         }
-        List<TreeMap<Integer, double[]>> prompts = new ArrayList<>(perPrompt.values());
+        // Flattened for the resampling loop: prompt p owns entries first[p]..first[p+1]-1.
+        int[] first = new int[perPrompt.size() + 1];
+        int entries = 0, p0 = 0;
+        for (TreeMap<Integer, double[]> strata : perPrompt.values()) {
+            entries += strata.size();
+            first[++p0] = entries;
+        }
+        int[] entryStratum = new int[entries];
+        double[] entryValues = new double[4 * entries];
+        int e0 = 0;
+        for (TreeMap<Integer, double[]> strata : perPrompt.values())
+            for (Map.Entry<Integer, double[]> e : strata.entrySet()) {
+                entryStratum[e0] = e.getKey();
+                System.arraycopy(e.getValue(), 0, entryValues, 4 * e0, 4);
+                e0++;
+            }
         double[] total = new double[4 * strataCount];
-        Bootstrap.Interval interval = Bootstrap.clusterInterval(prompts.size(), seed, samples, level, counts -> {
+        Bootstrap.Interval interval = Bootstrap.clusterInterval(resamples.apply(perPrompt.size()), level, counts -> {
             Arrays.fill(total, 0);
             for (int p = 0; p < counts.length; p++) {
                 if (counts[p] == 0) continue;
-                for (Map.Entry<Integer, double[]> e : prompts.get(p).entrySet())
-                    for (int k = 0; k < 4; k++) total[4 * e.getKey() + k] += counts[p] * e.getValue()[k];
+                for (int e = first[p]; e < first[p + 1]; e++)
+                    for (int k = 0; k < 4; k++) total[4 * entryStratum[e] + k] += counts[p] * entryValues[4 * e + k];
             }
             double treatedKept = 0, weightedDifference = 0;
             for (int s = 0; s < strataCount; s++) {

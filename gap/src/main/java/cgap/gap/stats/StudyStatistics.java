@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -35,10 +36,22 @@ public final class StudyStatistics {
 
     private final long seed;
     private final int samples;
+    /** Resamples by number of prompts: every statistic over the same number of prompts shares the same draws. */
+    private final Map<Integer, Bootstrap.Resamples> resamples = new HashMap<>();
 
     private StudyStatistics(long seed, int samples) {
         this.seed = seed;
         this.samples = samples;
+    }
+
+    private Bootstrap.Resamples resamplesFor(int prompts) {
+        return resamples.computeIfAbsent(prompts, n -> Bootstrap.resamples(n, seed, samples));
+    }
+
+    /** Mean of per-prompt values with its interval. */
+    private Bootstrap.Interval interval(double[] perPrompt) {
+        return Bootstrap.clusterInterval(resamplesFor(perPrompt.length), LEVEL,
+                counts -> Bootstrap.weightedMean(perPrompt, counts));
     }
 
     /**
@@ -56,9 +69,6 @@ public final class StudyStatistics {
     /** A (model, regime, history) cell. */
     record CellKey(String model, String regime, String history) {
         String label() { return model + "/" + regime + "/" + history; }
-
-        /** Whose tokens the cell reads: its own regime's continuation, or the forced one. */
-        String tokenSource() { return history.equals(OWN) ? regime : history; }
     }
 
     /** One cell's steps, grouped by prompt. */
@@ -115,7 +125,7 @@ public final class StudyStatistics {
             gapCurve = gapCurve(pt, it);
             categories = categories(pt, it);
             endpointFree = endpointFree(pt, it, notes);
-            matched = Cem.match(IT_NATIVE.label(), it.steps(), PT_NATIVE.label(), pt.steps(), seed, samples, LEVEL);
+            matched = Cem.match(IT_NATIVE.label(), it.steps(), PT_NATIVE.label(), pt.steps(), this::resamplesFor, LEVEL);
         } else {
             notes.add("no headline: needs both native cells " + PT_NATIVE.label() + " and " + IT_NATIVE.label());
         }
@@ -171,8 +181,7 @@ public final class StudyStatistics {
         List<CurvePoint> curve = new ArrayList<>();
         for (int j = 0; j < n; j++) {
             int layer = j;
-            Bootstrap.Interval iv = Bootstrap.percentileInterval(
-                    curves.values().stream().mapToDouble(c -> c[layer]).toArray(), seed, samples, LEVEL);
+            Bootstrap.Interval iv = interval(curves.values().stream().mapToDouble(c -> c[layer]).toArray());
             curve.add(new CurvePoint(j, Windows.depth(j, n), iv.mean(), iv.lo(), iv.hi()));
         }
         boolean endpointFree = Windows.hasLatePreFinal(n);
@@ -185,8 +194,7 @@ public final class StudyStatistics {
 
     private Estimate mean(CellData cell, ToDoubleFunction<StepRecord> perStep) {
         Map<String, Double> perPrompt = cell.promptMeans(perStep);
-        Bootstrap.Interval iv = Bootstrap.percentileInterval(
-                perPrompt.values().stream().mapToDouble(Double::doubleValue).toArray(), seed, samples, LEVEL);
+        Bootstrap.Interval iv = interval(perPrompt.values().stream().mapToDouble(Double::doubleValue).toArray());
         return new Estimate(iv.mean(), iv.lo(), iv.hi(), iv.n(), cell.stepCount());
     }
 
@@ -209,7 +217,7 @@ public final class StudyStatistics {
             aValues[i] = a.getOrDefault(ids.get(i), Double.NaN);
             bValues[i] = b.getOrDefault(ids.get(i), Double.NaN);
         }
-        Bootstrap.Interval iv = Bootstrap.clusterInterval(ids.size(), seed, samples, LEVEL,
+        Bootstrap.Interval iv = Bootstrap.clusterInterval(resamplesFor(ids.size()), LEVEL,
                 counts -> Bootstrap.weightedMean(aValues, counts) - Bootstrap.weightedMean(bValues, counts));
         return new Estimate(iv.mean(), iv.lo(), iv.hi(), iv.n(), steps);
     }
@@ -242,7 +250,7 @@ public final class StudyStatistics {
                 for (StepRecord s : list) sums[side][i] += perStep.applyAsDouble(s);
                 counts[side][i] = list.size();
             }
-        Bootstrap.Interval iv = Bootstrap.clusterInterval(ids.size(), seed, samples, LEVEL, draw -> {
+        Bootstrap.Interval iv = Bootstrap.clusterInterval(resamplesFor(ids.size()), LEVEL, draw -> {
             double[] mean = new double[2];
             for (int side = 0; side < 2; side++) {
                 double sum = 0, count = 0;
@@ -284,6 +292,8 @@ public final class StudyStatistics {
         int n = curve.length;
         if (n == 1) return curve[0];
         double position = depth * (n - 1);
+        long nearest = Math.round(position);
+        if (Math.abs(position - nearest) < 1e-9) return curve[(int) nearest];  // on a layer: no rounding noise
         int below = Math.min((int) Math.floor(position), n - 2);
         double fraction = position - below;
         return curve[below] + fraction * (curve[below + 1] - curve[below]);
@@ -318,37 +328,58 @@ public final class StudyStatistics {
     }
 
     /**
-     * Replay contrasts: cells of the pt and it models that read the same tokens (own cell of regime h plus the
-     * cells with history h), compared pairwise in a fixed order (IT native, IT raw, PT raw, then the rest), first
-     * minus second, step by step on matching (prompt, step, token), and by CEM.
+     * Replay contrasts between cells that read the same tokens. For each history h (a regime whose native
+     * continuation was forced through other cells), the cell "model m in regime r on h's tokens" is m's own cell
+     * when r is h and m is the model native to h, else the replay cell (m, r, h). First the paper's fixed-history
+     * audit: IT native - PT raw, IT raw - PT raw, IT native - IT raw; then every other replay cell minus the
+     * native cell of its history (the own cell that produced the tokens).
      */
     private List<Replay> replay(Map<CellKey, CellData> cells) {
-        Map<String, List<CellData>> bySource = new TreeMap<>();
-        for (CellData cell : cells.values()) {
-            if (!cell.key().model().equals("pt") && !cell.key().model().equals("it")) continue;
-            bySource.computeIfAbsent(cell.key().tokenSource(), s -> new ArrayList<>()).add(cell);
-        }
+        TreeSet<String> histories = new TreeSet<>(Comparator.comparingInt(StudyStatistics::historyRank)
+                .thenComparing(Comparator.naturalOrder()));
+        for (CellKey key : cells.keySet()) if (!key.history().equals(OWN)) histories.add(key.history());
         List<Replay> out = new ArrayList<>();
-        bySource.forEach((source, members) -> {
-            if (members.size() < 2 || members.stream().allMatch(c -> c.key().history().equals(OWN))) return;
-            members.sort(Comparator.comparingInt((CellData c) -> replayRank(c.key())).thenComparing(c -> c.key().label()));
-            for (int a = 0; a < members.size(); a++)
-                for (int b = a + 1; b < members.size(); b++)
-                    out.add(pairedContrast(source, members.get(a), members.get(b)));
-        });
+        for (String history : histories) {
+            CellData itNative = onTokens(cells, "it", "it_native", history);
+            CellData itRaw = onTokens(cells, "it", "it_raw", history);
+            CellData ptRaw = onTokens(cells, "pt", "pt_raw", history);
+            Set<CellKey> audited = new HashSet<>();
+            for (CellData[] pair : new CellData[][]{{itNative, ptRaw}, {itRaw, ptRaw}, {itNative, itRaw}}) {
+                if (pair[0] == null || pair[1] == null) continue;
+                out.add(contrast(history, pair[0], pair[1], true));
+                audited.add(pair[0].key());
+                audited.add(pair[1].key());
+            }
+            CellData nativeCell = cells.values().stream()
+                    .filter(c -> c.key().history().equals(OWN) && c.key().regime().equals(history)).findFirst().orElse(null);
+            if (nativeCell == null) continue;
+            for (CellData cell : cells.values()) {
+                boolean lensModel = cell.key().model().equals("pt") || cell.key().model().equals("it");
+                if (!lensModel || !cell.key().history().equals(history)) continue;
+                boolean bothAudited = audited.contains(cell.key()) && audited.contains(nativeCell.key());
+                if (!bothAudited) out.add(contrast(history, cell, nativeCell, false));
+            }
+        }
         return out;
     }
 
-    private static int replayRank(CellKey key) {
-        return switch (key.model() + "/" + key.regime()) {
-            case "it/it_native" -> 0;
-            case "it/it_raw" -> 1;
-            case "pt/pt_raw" -> 2;
-            default -> 3;
+    /** The cell of model m in regime r reading the tokens of history h (its own cell when it produced them). */
+    private static CellData onTokens(Map<CellKey, CellData> cells, String model, String regime, String history) {
+        CellData replay = cells.get(new CellKey(model, regime, history));
+        if (replay != null) return replay;
+        return regime.equals(history) ? cells.get(new CellKey(model, regime, OWN)) : null;
+    }
+
+    private static int historyRank(String history) {
+        return switch (history) {
+            case "it_native" -> 0;
+            case "pt_raw" -> 1;
+            default -> 2;
         };
     }
 
-    private Replay pairedContrast(String source, CellData first, CellData second) {
+    /** first minus second late KL, step by step on (prompt, step) with equal tokens, and by CEM. */
+    private Replay contrast(String history, CellData first, CellData second, boolean audit) {
         Map<String, StepRecord> secondByStep = new HashMap<>();
         for (StepRecord s : second.steps()) secondByStep.put(s.promptId() + "\u0000" + s.step(), s);
         Map<String, double[]> perPrompt = new TreeMap<>();  // {sum of differences, count}
@@ -366,10 +397,10 @@ public final class StudyStatistics {
             paired++;
         }
         double[] values = perPrompt.values().stream().mapToDouble(acc -> acc[0] / acc[1]).toArray();
-        Bootstrap.Interval iv = Bootstrap.percentileInterval(values, seed, samples, LEVEL);
+        Bootstrap.Interval iv = interval(values);
         Matched matched = Cem.match(first.key().label(), first.steps(), second.key().label(), second.steps(),
-                seed, samples, LEVEL);
-        return new Replay(source, first.key().label(), second.key().label(), paired, mismatched,
+                this::resamplesFor, LEVEL);
+        return new Replay(history, audit, first.key().label(), second.key().label(), paired, mismatched,
                 new Estimate(iv.mean(), iv.lo(), iv.hi(), iv.n(), paired), matched);
     }
 }

@@ -103,6 +103,8 @@ public record StudySummary(long seed, int bootstrapSamples, double level, List<C
      * Two cells that read the same tokens (the same history), compared step by step.
      *
      * @param history          whose continuation both cells read (a regime name)
+     * @param audit            one of the paper's fixed-history audit contrasts (IT native - PT raw, IT raw - PT raw,
+     *                         IT native - IT raw); otherwise a replay cell minus the native cell of its history
      * @param minuend          label of the first cell
      * @param subtrahend       label of the second cell
      * @param pairedSteps      steps present in both cells with the same token
@@ -110,7 +112,7 @@ public record StudySummary(long seed, int bootstrapSamples, double level, List<C
      * @param paired           mean over prompts of the per-prompt mean paired late-KL difference
      * @param matched          CEM on endpoint covariates, first cell treated, or null when a cell is empty
      */
-    public record Replay(String history, String minuend, String subtrahend, long pairedSteps, long tokenMismatches,
+    public record Replay(String history, boolean audit, String minuend, String subtrahend, long pairedSteps, long tokenMismatches,
                          Estimate paired, Matched matched) {}
 
     /** The summary as indented JSON; non-finite numbers (undefined statistics) are written as null. */

@@ -21,13 +21,16 @@ import java.util.stream.Stream;
 
 /**
  * What a study's results depend on, hashed, so that a rerun into the same output directory can tell whether it
- * continues the same run. A model is hashed by its config, tokenizer and generation files and the headers and
- * sizes of its safetensors files (the tensor names, shapes, dtypes and offsets: hashing gigabytes of weights
- * would take longer than many runs); the prompt file by its bytes; the arguments by their values.
+ * continues the same run. A model is hashed by its config, tokenizer and generation files, the headers and sizes
+ * of its safetensors files (the tensor names, shapes, dtypes and offsets) and the first and last MiB of each
+ * weights file: a PT checkpoint and its IT sibling often have identical headers, and hashing gigabytes of weights
+ * would take longer than many runs. The prompt file is hashed by its bytes; the arguments by their values.
+ * {@link #hashModel} and {@link #hashFile} also fingerprint graft runs.
  */
 public record RunFingerprint(String pt, String it, String prompts, Map<String, String> arguments) {
     private static final List<String> MODEL_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
             "tokenizer_config.json", "chat_template.jinja", "model.safetensors.index.json");
+    private static final int SAMPLE_BYTES = 1 << 20;
 
     public static RunFingerprint of(StudyOptions o) {
         Map<String, String> args = new TreeMap<>();
@@ -70,7 +73,8 @@ public record RunFingerprint(String pt, String it, String prompts, Map<String, S
         return new RunFingerprint(node.get("pt").asText(), node.get("it").asText(), node.get("prompts").asText(), args);
     }
 
-    static String hashModel(Path dir) {
+    /** Hash of a model directory: its small files, safetensors headers and sizes, and each weights file's ends. */
+    public static String hashModel(Path dir) {
         MessageDigest sha = sha256();
         try {
             for (String name : MODEL_FILES) {
@@ -87,14 +91,14 @@ public record RunFingerprint(String pt, String it, String prompts, Map<String, S
             for (Path f : weights) {
                 sha.update(f.getFileName().toString().getBytes());
                 try (FileChannel ch = FileChannel.open(f)) {
-                    sha.update(Long.toString(ch.size()).getBytes());
-                    ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                    ch.read(len, 0);
-                    long headerLength = len.flip().getLong();
-                    if (headerLength < 0 || headerLength > ch.size()) throw new IllegalArgumentException(f + ": not a safetensors file");
-                    ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-                    ch.read(header, 8);
-                    sha.update(header.flip());
+                    long size = ch.size();
+                    sha.update(Long.toString(size).getBytes());
+                    if (size < 8) throw new IllegalArgumentException(f + ": not a safetensors file");
+                    long headerLength = read(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                    if (headerLength < 0 || headerLength > size - 8) throw new IllegalArgumentException(f + ": not a safetensors file");
+                    sha.update(read(ch, 8, (int) headerLength));
+                    sha.update(read(ch, 0, SAMPLE_BYTES));
+                    sha.update(read(ch, Math.max(0, size - SAMPLE_BYTES), SAMPLE_BYTES));
                 }
             }
         } catch (IOException e) {
@@ -103,7 +107,8 @@ public record RunFingerprint(String pt, String it, String prompts, Map<String, S
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    static String hashFile(Path file) {
+    /** Hash of a file's bytes. */
+    public static String hashFile(Path file) {
         MessageDigest sha = sha256();
         try (InputStream in = Files.newInputStream(file)) {
             byte[] buf = new byte[1 << 16];
@@ -113,6 +118,13 @@ public record RunFingerprint(String pt, String it, String prompts, Map<String, S
             throw new UncheckedIOException("cannot read " + file, e);
         }
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** Up to {@code max} bytes from {@code position}, fewer where the file ends. */
+    private static ByteBuffer read(FileChannel ch, long position, int max) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(0, Math.min(max, ch.size() - position)));
+        while (buf.hasRemaining() && ch.read(buf, position + buf.position()) > 0) { /* keep reading */ }
+        return buf.flip();
     }
 
     private static MessageDigest sha256() {

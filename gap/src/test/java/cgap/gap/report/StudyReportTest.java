@@ -49,6 +49,7 @@ class StudyReportTest {
         assertTrue(html.contains(StudyReport.number(summary.headline().cg().lo(), true)), "CG lo in report");
         assertTrue(html.contains(StudyReport.number(summary.endpointMatched().lateKlGap().mean(), true)), "CEM gap");
         assertTrue(html.contains("synthetic &lt;pt&gt; &amp; &lt;it&gt;"), "run info escaped");
+        assertTrue(html.contains("report_written"), "timestamp added");
         assertFalse(html.contains("<?xml"), "SVG inlined without its XML prolog");
         assertFalse(html.contains("src=\"http"), "self-contained");
 

@@ -11,22 +11,31 @@ public final class SyntheticStudy {
     private SyntheticStudy() {}
 
     /**
-     * PT (pt_raw) and IT (it_native) own-history steps plus IT-native replays through PT raw and IT raw.
-     * KL at decoder layer j is 4 (1 - j/(n-1)) + noise for PT; IT adds itLateExtra on layers j >= n/2 but the final.
+     * PT (pt_raw) and IT (it_native) own-history steps, plus (as the study runner writes them) every other regime
+     * of both models replaying each native continuation. KL at decoder layer j is 4 (1 - j/(n-1)) + noise; IT in
+     * it_native adds itLateExtra on layers j >= n/2 except the final one, IT in other regimes half of it.
      */
     public static List<StepRecord> records(int prompts, int stepsPerPrompt, int n, double itLateExtra, long seed) {
         Random random = new Random(seed);
         List<StepRecord> out = new ArrayList<>();
         String[] categories = {"FACT", "REASONING"};
+        String[] regimes = {"pt_raw", "it_native", "it_raw"};
         for (int p = 0; p < prompts; p++) {
             String id = String.format("p%03d", p);
             String category = categories[p % 2];
             for (int t = 0; t < stepsPerPrompt; t++) {
-                int token = 100 + random.nextInt(50);
-                out.add(step(id, category, "pt", "pt_raw", "own", t, token, n, 0, random));
-                out.add(step(id, category, "it", "it_native", "own", t, token + 1, n, itLateExtra, random));
-                out.add(step(id, category, "pt", "pt_raw", "it_native", t, token + 1, n, 0.1, random));
-                out.add(step(id, category, "it", "it_raw", "it_native", t, token + 1, n, itLateExtra / 2, random));
+                int ptToken = 100 + random.nextInt(50), itToken = ptToken + 1;
+                out.add(step(id, category, "pt", "pt_raw", "own", t, ptToken, n, 0, random));
+                out.add(step(id, category, "it", "it_native", "own", t, itToken, n, itLateExtra, random));
+                for (String history : new String[]{"it_native", "pt_raw"})
+                    for (String regime : regimes)
+                        for (String model : new String[]{"pt", "it"}) {
+                            if ((model + "/" + regime).equals(history.equals("pt_raw") ? "pt/pt_raw" : "it/it_native"))
+                                continue;  // that model's own cell
+                            double extra = model.equals("pt") ? 0 : regime.equals("it_native") ? itLateExtra : itLateExtra / 2;
+                            out.add(step(id, category, model, regime, history, t,
+                                    history.equals("pt_raw") ? ptToken : itToken, n, extra, random));
+                        }
             }
         }
         return out;

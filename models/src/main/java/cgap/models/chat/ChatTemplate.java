@@ -11,6 +11,9 @@ import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.lib.tag.Tag;
+import com.hubspot.jinjava.tree.Node;
+import com.hubspot.jinjava.tree.TagNode;
 import com.hubspot.jinjava.objects.date.StrftimeFormatter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,7 +31,9 @@ import jinjava.javax.el.CompositeELResolver;
 /**
  * A model's chat template (Jinja), rendered with Jinjava configured as transformers' jinja2
  * environment: trim_blocks, lstrip_blocks, raise_exception, strftime_now, a json.dumps-style
- * tojson, the special-token variables of tokenizer_config.json and add_generation_prompt.
+ * tojson, {% generation %}, the special-token variables of tokenizer_config.json and
+ * add_generation_prompt. Known differences that remain: Jinjava prints true/false and nothing for
+ * none where jinja2 prints True/False/None, and slices with a step other than [::-1] fail.
  */
 public final class ChatTemplate {
     private final String name;
@@ -190,8 +195,9 @@ public final class ChatTemplate {
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                // trim_blocks and lstrip_blocks are applied to the source by JinjaSource
+                .withTrimBlocks(false)
+                .withLstripBlocks(false)
                 .withKeepTrailingNewline(true) // jinja2 drops the source's final newline instead: see jinjaSource
                 .withFailOnUnknownTokens(false)
                 .withLocale(Locale.US)
@@ -215,6 +221,7 @@ public final class ChatTemplate {
             throw new IllegalStateException(e);
         }
         jinjava.registerFilter(new ToJson());
+        jinjava.registerTag(new Generation());
         return jinjava;
     }
 
@@ -232,6 +239,31 @@ public final class ChatTemplate {
     public static String strftimeNow(String format) {
         ZonedDateTime now = NOW.get();
         return StrftimeFormatter.format(now == null ? ZonedDateTime.now() : now, format, Locale.US);
+    }
+
+    /**
+     * transformers' {% generation %}...{% endgeneration %}: marks the assistant's tokens for
+     * training masks; when rendering a prompt it just renders its body.
+     */
+    static final class Generation implements Tag {
+        @Override
+        public String getName() {
+            return "generation";
+        }
+
+        @Override
+        public String getEndTagName() {
+            return "endgeneration";
+        }
+
+        @Override
+        public String interpret(TagNode tagNode, JinjavaInterpreter interpreter) {
+            StringBuilder body = new StringBuilder();
+            for (Node child : tagNode.getChildren()) {
+                body.append(child.render(interpreter).getValue());
+            }
+            return body.toString();
+        }
     }
 
     /** tojson as transformers defines it: json.dumps(x, ensure_ascii=False, indent=indent). */

@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 /**
  * Rewrites a template's source where Jinjava reads Jinja differently from jinja2, without
  * changing what jinja2 would render:
- * line breaks and the final newline as jinja2's lexer treats them; x[::-1] (no step slices in
+ * line breaks and the final newline as jinja2's lexer treats them; trim_blocks and lstrip_blocks;
+ * line breaks inside string literals written as \n escapes (so error line numbers stay right); x[::-1] (no step slices in
  * Jinjava) as x|reverse; and keyword-argument values parenthesised, since Jinjava binds
  * f(a=x|length - 1) as (a=x|length) - 1; a space between a dict literal's "}" and the next "}",
  * which Jinjava would take for the end of the expression.
@@ -30,32 +31,76 @@ final class JinjaSource {
         return unified.endsWith("\n") ? unified.substring(0, unified.length() - 1) : unified;
     }
 
-    /** Applies the expression rewrites inside {{ }} and {% %}; text and {# #} comments are kept. */
+    /**
+     * Applies the expression rewrites inside {{ }} and {% %}, and jinja2's trim_blocks and
+     * lstrip_blocks (Jinjava's own versions of those lose count of lines, so its error line
+     * numbers would be wrong): the newline after a block or comment tag becomes an empty comment
+     * holding it, which renders nothing but keeps every later line where it was.
+     */
     private static String rewriteCode(String source) {
         StringBuilder out = new StringBuilder(source.length() + 64);
         int i = 0;
+        boolean lineStarting = true; // the previous tag ate the newline after it, or nothing came yet
         while (i < source.length()) {
             int open = nextOpening(source, i);
             if (open < 0) {
                 out.append(source, i, source.length());
                 break;
             }
-            out.append(source, i, open + 2);
             char kind = source.charAt(open + 1);
-            if (kind == '#') {
-                int end = source.indexOf("#}", open + 2);
-                end = end < 0 ? source.length() : end + 2;
-                out.append(source, open + 2, end);
-                i = end;
-                continue;
+            char openMarker = open + 2 < source.length() ? source.charAt(open + 2) : 0;
+            String text = source.substring(i, open);
+            if (kind != '{' && openMarker != '+' && openMarker != '-') {
+                text = lstripBlock(text, lineStarting);
             }
-            String closing = kind == '{' ? "}}" : "%}";
-            int end = codeEnd(source, open + 2, closing);
+            out.append(text);
+            String closing = kind == '{' ? "}}" : kind == '%' ? "%}" : "#}";
+            int end = kind == '#' ? commentEnd(source, open + 2) : codeEnd(source, open + 2, closing);
             String code = source.substring(open + 2, end);
-            out.append(rewriteExpression(REVERSE_SLICE.matcher(code).replaceAll("|reverse")));
-            i = end;
+            out.append(source, open, open + 2);
+            out.append(kind == '#' ? code : rewriteExpression(REVERSE_SLICE.matcher(code).replaceAll("|reverse")));
+            int closingStart = end;
+            int after = Math.min(source.length(), source.indexOf(closing, end) < 0 ? source.length()
+                    : source.indexOf(closing, end) + 2);
+            out.append(source, closingStart, after);
+            char closeMarker = closingStart < source.length() ? source.charAt(closingStart) : 0;
+            lineStarting = false;
+            if (kind != '{' && closeMarker != '-' && closeMarker != '+' && after < source.length()
+                    && source.charAt(after) == '\n') {
+                out.append("{#\n#}");
+                after++;
+                lineStarting = true;
+            }
+            i = after;
         }
         return out.toString();
+    }
+
+    /**
+     * lstrip_blocks: spaces and tabs between the start of a line and a block tag are dropped
+     * (jinja2 counts the text as line-initial after a newline in it, or when the previous tag
+     * ate its newline).
+     */
+    private static String lstripBlock(String text, boolean lineStarting) {
+        int lineStart = text.lastIndexOf('\n') + 1;
+        if (lineStart == 0 && !lineStarting) {
+            return text;
+        }
+        if (lineStart == text.length()) {
+            return text;
+        }
+        for (int k = lineStart; k < text.length(); k++) {
+            if (!Character.isWhitespace(text.charAt(k))) {
+                return text;
+            }
+        }
+        return text.substring(0, lineStart);
+    }
+
+    private static int commentEnd(String s, int from) {
+        int end = s.indexOf("#}", from);
+        if (end < 0) return s.length();
+        return end > from && (s.charAt(end - 1) == '-' || s.charAt(end - 1) == '+') ? end - 1 : end;
     }
 
     private static int nextOpening(String s, int from) {
@@ -97,13 +142,26 @@ final class JinjaSource {
         Deque<boolean[]> frames = new ArrayDeque<>();
         Deque<Character> kinds = new ArrayDeque<>();
         char quote = 0;
+        int movedLineBreaks = 0;
         char lastSignificant = 0;
         for (int i = 0; i < code.length(); i++) {
             char c = code.charAt(i);
             if (quote != 0) {
+                if (c == '\n') {
+                    // Jinjava does not count line breaks inside string literals: escape them and
+                    // put the line breaks after the literal, where they count and mean nothing.
+                    out.append("\\n");
+                    movedLineBreaks++;
+                    continue;
+                }
                 out.append(c);
-                if (c == '\\' && i + 1 < code.length()) out.append(code.charAt(++i));
-                else if (c == quote) quote = 0;
+                if (c == '\\' && i + 1 < code.length()) {
+                    out.append(code.charAt(++i));
+                } else if (c == quote) {
+                    quote = 0;
+                    out.append("\n".repeat(movedLineBreaks));
+                    movedLineBreaks = 0;
+                }
                 continue;
             }
             if (c == '\'' || c == '"') {

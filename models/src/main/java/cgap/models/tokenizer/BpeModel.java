@@ -2,7 +2,6 @@ package cgap.models.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -11,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * merges, exactly in the order of HF's priority queue.
  */
 final class BpeModel {
-    private final Map<String, Integer> vocab;
+    private final Vocabulary vocab;
     private final PairMap merges;
     /** Id of each single BMP char that is itself a token; -1 otherwise. Fast path for the first symbols. */
     private final int[] singleCharIds = new int[0x10000];
@@ -28,33 +27,27 @@ final class BpeModel {
     private static final int CACHEABLE_LENGTH = 256;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
 
-    BpeModel(Map<String, Integer> vocab, PairMap merges, String unkToken, boolean fuseUnk, boolean byteFallback,
+    BpeModel(Vocabulary vocab, PairMap merges, String unkToken, boolean fuseUnk, boolean byteFallback,
              boolean ignoreMerges, String continuingSubwordPrefix, String endOfWordSuffix, String where) {
         this.vocab = vocab;
         this.merges = merges;
-        if (unkToken != null) {
-            this.unkId = vocab.get(unkToken);
-            if (unkId == null) {
-                throw new TokenizerException(where + ": unk_token '" + unkToken + "' is not in the vocabulary");
-            }
-        } else {
-            this.unkId = null;
+        if (unkToken != null && vocab.get(unkToken) < 0) {
+            throw new TokenizerException(where + ": unk_token '" + unkToken + "' is not in the vocabulary");
         }
+        this.unkId = unkToken == null ? null : vocab.get(unkToken);
         this.fuseUnk = fuseUnk;
         this.byteFallback = byteFallback;
         this.ignoreMerges = ignoreMerges;
         this.continuingSubwordPrefix = continuingSubwordPrefix == null ? "" : continuingSubwordPrefix;
         this.endOfWordSuffix = endOfWordSuffix == null ? "" : endOfWordSuffix;
         Arrays.fill(singleCharIds, -1);
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            String token = e.getKey();
+        vocab.forEach((token, id) -> {
             if (token.length() == 1) {
-                singleCharIds[token.charAt(0)] = e.getValue();
+                singleCharIds[token.charAt(0)] = id;
             }
-        }
+        });
         for (int b = 0; b < 256; b++) {
-            Integer id = vocab.get(String.format("<0x%02X>", b));
-            byteTokenIds[b] = id == null ? -1 : id;
+            byteTokenIds[b] = vocab.get(String.format("<0x%02X>", b));
         }
     }
 
@@ -81,8 +74,8 @@ final class BpeModel {
 
     private int[] tokenizeUncached(String word) {
         if (ignoreMerges) {
-            Integer whole = vocab.get(word);
-            if (whole != null) {
+            int whole = vocab.get(word);
+            if (whole >= 0) {
                 return new int[] {whole};
             }
         }
@@ -106,8 +99,7 @@ final class BpeModel {
                 symbol = word.substring(i, next);
                 if (i > 0) symbol = continuingSubwordPrefix + symbol;
                 if (next == word.length()) symbol = symbol + endOfWordSuffix;
-                Integer found = vocab.get(symbol);
-                id = found == null ? -1 : found;
+                id = vocab.get(symbol);
             }
             i = next;
             if (id >= 0) {

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * A Hugging Face tokenizer read from tokenizer.json, producing the same ids as the HF
@@ -26,7 +28,7 @@ public final class Tokenizer {
     private final Decoder decoder;
     private final String[] tokenTexts;
     private final boolean[] special;
-    private final Map<String, Integer> vocab;
+    private final Vocabulary vocab;
     private final Map<String, Integer> addedIds;
     private final Integer bosId;
     private final Integer eosId;
@@ -51,8 +53,8 @@ public final class Tokenizer {
         JsonNode addedJson = sections.get("added_tokens");
         if (addedJson != null) {
             for (JsonNode t : addedJson) {
-                if (!t.has("id") || !t.has("content")) {
-                    throw new TokenizerException(jsonFile + ": added_tokens entry without id/content: " + t);
+                if (!t.path("id").isInt() || t.get("id").asInt() < 0 || !t.path("content").isTextual()) {
+                    throw new TokenizerException(jsonFile + ": added_tokens entry needs a non-negative id and a content: " + t);
                 }
                 added.add(new AddedVocabulary.AddedToken(t.get("id").asInt(), t.get("content").asText(),
                         t.path("special").asBoolean(false), t.path("normalized").asBoolean(true),
@@ -62,18 +64,18 @@ public final class Tokenizer {
         }
         this.addedVocabulary = new AddedVocabulary(added, normalizer);
 
-        int size = 0;
-        for (int id : vocab.values()) size = Math.max(size, id + 1);
-        for (AddedVocabulary.AddedToken t : added) size = Math.max(size, t.id() + 1);
-        tokenTexts = new String[size];
-        special = new boolean[size];
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            if (e.getValue() < 0) {
-                throw new TokenizerException(jsonFile + ": model.vocab['" + e.getKey() + "'] has negative id " + e.getValue());
+        int[] size = {0};
+        vocab.forEach((token, id) -> {
+            if (id < 0) {
+                throw new TokenizerException(jsonFile + ": model.vocab['" + token + "'] has negative id " + id);
             }
-            tokenTexts[e.getValue()] = e.getKey();
-        }
-        addedIds = new java.util.HashMap<>();
+            size[0] = Math.max(size[0], id + 1);
+        });
+        for (AddedVocabulary.AddedToken t : added) size[0] = Math.max(size[0], t.id() + 1);
+        tokenTexts = new String[size[0]];
+        special = new boolean[size[0]];
+        vocab.forEach((token, id) -> tokenTexts[id] = token);
+        addedIds = new HashMap<>();
         for (AddedVocabulary.AddedToken t : added) {
             tokenTexts[t.id()] = t.content();
             special[t.id()] = t.special();
@@ -188,9 +190,9 @@ public final class Tokenizer {
 
     /** The id of a token string (added tokens first), or empty. */
     public OptionalInt tokenId(String token) {
-        Integer id = addedIds.get(token);
-        if (id == null) id = vocab.get(token);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        Integer added = addedIds.get(token);
+        int id = added != null ? added : vocab.get(token);
+        return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     private static BpeModel buildModel(TokenizerFiles.Parsed parsed, Path file) {
@@ -206,28 +208,36 @@ public final class Tokenizer {
         if (dropout != null && !dropout.isNull() && dropout.asDouble() > 0) {
             throw new TokenizerException(file + ": model.dropout is " + dropout + "; BPE dropout makes encoding random");
         }
-        Map<String, Integer> vocab = parsed.vocab();
+        Vocabulary vocab = parsed.vocab();
         List<String[]> merges = parsed.merges() == null ? List.of() : parsed.merges();
         String prefix = text(options.get("continuing_subword_prefix"));
         int prefixLength = prefix == null ? 0 : prefix.length();
+        // The lookups are independent and most of the load time: resolve them in parallel, then
+        // check and insert in rank order (so the first bad merge is the one reported).
+        int[] resolved = new int[3 * merges.size()];
+        IntStream.range(0, merges.size()).parallel().forEach(rank -> {
+            String[] m = merges.get(rank);
+            resolved[3 * rank] = vocab.get(m[0]);
+            resolved[3 * rank + 1] = vocab.get(m[1]);
+            resolved[3 * rank + 2] = m[1].length() < prefixLength ? -2 : vocab.get(m[0] + m[1].substring(prefixLength));
+        });
         PairMap pairs = new PairMap(merges.size());
         for (int rank = 0; rank < merges.size(); rank++) {
             String[] m = merges.get(rank);
-            Integer left = vocab.get(m[0]);
-            Integer right = vocab.get(m[1]);
-            if (left == null || right == null) {
-                throw new TokenizerException(file + ": model.merges[" + rank + "] uses '" + (left == null ? m[0] : m[1])
+            int left = resolved[3 * rank];
+            int right = resolved[3 * rank + 1];
+            int merged = resolved[3 * rank + 2];
+            if (left < 0 || right < 0) {
+                throw new TokenizerException(file + ": model.merges[" + rank + "] uses '" + (left < 0 ? m[0] : m[1])
                         + "', which is not in model.vocab");
             }
-            if (m[1].length() < prefixLength) {
+            if (merged == -2) {
                 throw new TokenizerException(file + ": model.merges[" + rank + "] right part '" + m[1]
                         + "' is shorter than continuing_subword_prefix");
             }
-            String mergedText = m[0] + m[1].substring(prefixLength);
-            Integer merged = vocab.get(mergedText);
-            if (merged == null) {
-                throw new TokenizerException(file + ": model.merges[" + rank + "] makes '" + mergedText
-                        + "', which is not in model.vocab");
+            if (merged < 0) {
+                throw new TokenizerException(file + ": model.merges[" + rank + "] makes '" + m[0]
+                        + m[1].substring(prefixLength) + "', which is not in model.vocab");
             }
             pairs.put(left, right, rank, merged);
         }

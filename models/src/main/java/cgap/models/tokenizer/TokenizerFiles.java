@@ -25,17 +25,27 @@ final class TokenizerFiles {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * A parser factory that does not intern field names: the vocabulary's 100k+ tokens are field
+     * names, and String.intern on each costs more than parsing them. (Canonicalization stays on:
+     * without it Jackson falls back to its slower char-based parser.)
+     */
+    private static final JsonFactory VOCAB_READER = JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build()
+            .setCodec(JSON);
+
     /** The raw sections of tokenizer.json; model parts already resolved. */
-    record Parsed(Map<String, JsonNode> sections, Map<String, Integer> vocab, List<String[]> merges,
+    record Parsed(Map<String, JsonNode> sections, Vocabulary vocab, List<String[]> merges,
                   Map<String, JsonNode> modelOptions) {}
 
     static Parsed readTokenizerJson(Path file) {
         Map<String, JsonNode> sections = new LinkedHashMap<>();
-        Map<String, Integer> vocab = null;
+        Vocabulary vocab = null;
         List<String[]> merges = null;
         Map<String, JsonNode> modelOptions = new HashMap<>();
         try (InputStream in = Files.newInputStream(file);
-             JsonParser parser = new JsonFactory(JSON).createParser(in)) {
+             JsonParser parser = VOCAB_READER.createParser(in)) {
             expect(parser.nextToken(), JsonToken.START_OBJECT, file, "top level");
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
@@ -68,8 +78,8 @@ final class TokenizerFiles {
         return new Parsed(sections, vocab, merges, modelOptions);
     }
 
-    private static Map<String, Integer> readVocab(JsonParser parser, Path file) throws IOException {
-        Map<String, Integer> vocab = new HashMap<>(1 << 19);
+    private static Vocabulary readVocab(JsonParser parser, Path file) throws IOException {
+        Vocabulary vocab = new Vocabulary(1 << 16);
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String token = parser.currentName();
             if (parser.nextToken() != JsonToken.VALUE_NUMBER_INT) {

@@ -26,12 +26,26 @@ final class Unicode {
      * \p classes are Unicode-wide there, and (?i) folds case by Unicode rules.
      */
     static Pattern compileOniguruma(String regex, String where) {
+        if (POSIX_BRACKET.matcher(regex).find()) {
+            // Java would read [[:alpha:]] as the set of ':', 'a', 'l', ... and match the wrong text.
+            throw new TokenizerException(where + ": POSIX bracket classes like [:alpha:] are not supported in regex " + regex);
+        }
         try {
             return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
         } catch (RuntimeException e) {
-            throw new TokenizerException(where + ": cannot compile regex " + regex + ": " + e.getMessage(), e);
+            try {
+                // Oniguruma names scripts bare (\p{Han}); Java wants \p{IsHan}.
+                return Pattern.compile(SCRIPT_PROPERTY.matcher(regex).replaceAll("\\\\$1{Is$2}"),
+                        Pattern.UNICODE_CHARACTER_CLASS);
+            } catch (RuntimeException ignored) {
+                throw new TokenizerException(where + ": cannot compile regex " + regex + ": "
+                        + e.getMessage().lines().findFirst().orElse(""), e);
+            }
         }
     }
+
+    private static final Pattern POSIX_BRACKET = Pattern.compile("\\[:\\^?[a-z]+:\\]");
+    private static final Pattern SCRIPT_PROPERTY = Pattern.compile("\\\\([pP])\\{(?!Is|In)([A-Za-z_]+)}");
 
     /** Index of the first unpaired UTF-16 surrogate in text, or -1: such text has no UTF-8 form. */
     static int loneSurrogateIndex(String text) {

@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import cgap.models.tokenizer.Goldens;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,6 +29,23 @@ class ChatTemplateTest {
 
     private static String render(String source, List<ChatMessage> messages, boolean generationPrompt) {
         return ChatTemplate.of("test", source, Map.of("bos_token", "<s>"), FIXED).render(messages, generationPrompt);
+    }
+
+    /** Whitespace-control and syntax corner cases rendered by transformers' jinja2 (jinja-cases.json). */
+    @Test
+    void cornerCasesRenderAsJinja2() throws IOException {
+        JsonNode golden = new ObjectMapper().readTree(Goldens.fixtures().resolve("jinja-cases.json").toFile());
+        Map<String, String> tokens = Map.of("bos_token", golden.get("bos_token").asText());
+        List<String> mismatches = new ArrayList<>();
+        for (JsonNode c : golden.get("cases")) {
+            String source = c.get("source").asText();
+            String text = ChatTemplate.of("case", source, tokens, FIXED)
+                    .render(ChatTemplateGoldenTest.messages(c.get("messages")), golden.get("add_generation_prompt").asBoolean());
+            if (!text.equals(c.get("text").asText())) {
+                mismatches.add(source + " -> jinja2 " + c.get("text") + " but got \"" + text + "\"");
+            }
+        }
+        assertEquals(List.of(), mismatches);
     }
 
     @Test
@@ -80,6 +100,11 @@ class ChatTemplateTest {
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> render("ok\n{{ raise_exception('no system role') }}", HI, false));
         assertTrue(e.getMessage().contains("line 2: raise_exception: no system role"), e.getMessage());
+        // Lines eaten by trim_blocks and line breaks inside string literals still count.
+        String source = "{% set prefix = 'a\n\nb' %}\n{% for m in messages %}\n{% if m.role == 'user' %}\n"
+                + "{{ raise_exception('raised on line 6') }}\n{% endif %}\n{% endfor %}\n";
+        e = assertThrows(ChatTemplateException.class, () -> render(source, HI, false));
+        assertTrue(e.getMessage().contains("line 6: raise_exception: raised on line 6"), e.getMessage());
     }
 
     @Test

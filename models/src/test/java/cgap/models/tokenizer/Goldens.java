@@ -18,7 +18,7 @@ public final class Goldens {
     private Goldens() {}
 
     public static final String[] REAL = {"llama3", "gemma3", "qwen3", "llama2"};
-    public static final String[] TINY = {"tiny-bytelevel", "tiny-metaspace"};
+    public static final String[] TINY = {"tiny-bytelevel", "tiny-metaspace", "tiny-affixes"};
 
     private static final Map<String, Tokenizer> LOADED = new ConcurrentHashMap<>();
 

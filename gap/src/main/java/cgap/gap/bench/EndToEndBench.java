@@ -1,0 +1,92 @@
+package cgap.gap.bench;
+
+import cgap.engine.hooks.HookRegistry;
+import cgap.engine.runtime.KvCache;
+import cgap.engine.runtime.Transformer;
+import cgap.kernels.MachineProbe;
+import cgap.kernels.Parallel;
+import cgap.models.Model;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Prefill and decode speed of one model, as medians of timed runs after a warm-up, with the machine's
+ * measured memory bandwidth and FMA peak beside them so the figures read as efficiencies.
+ */
+public final class EndToEndBench {
+    private EndToEndBench() {}
+
+    public record Result(String model, int prefillTokens, int decodeTokens, double prefillTokensPerS,
+                         double decodeTokensPerS, double weightBytesPerToken, double bandwidthGbs, double peakGflops,
+                         double prefillGflopPerToken, int threads) {
+
+        public double decodeBandwidthFraction() { return weightBytesPerToken * decodeTokensPerS / 1e9 / bandwidthGbs; }
+
+        public double prefillPeakFraction() { return prefillGflopPerToken * prefillTokensPerS / peakGflops; }
+
+        public String toJson() {
+            return String.format(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"prefill_tokens\": %d, \"decode_tokens\": %d, "
+                            + "\"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f, \"bandwidth_gbs\": %.2f, "
+                            + "\"peak_gflops\": %.1f, \"decode_weight_gb_per_s\": %.2f, \"decode_bandwidth_fraction\": %.3f, "
+                            + "\"prefill_gflops\": %.1f, \"prefill_peak_fraction\": %.3f}",
+                    model.replace("\\", "\\\\").replace("\"", "\\\""), threads, prefillTokens, decodeTokens,
+                    prefillTokensPerS, decodeTokensPerS, bandwidthGbs, peakGflops,
+                    weightBytesPerToken * decodeTokensPerS / 1e9, decodeBandwidthFraction(),
+                    prefillGflopPerToken * prefillTokensPerS, prefillPeakFraction());
+        }
+
+        public String toTable() {
+            return String.format(Locale.ROOT, """
+                    model            %s (%d threads)
+                    prefill (T=%d)   %.2f tokens/s  = %.1f GFLOP/s, %.0f%% of the %.1f GFLOP/s FMA peak
+                    decode (%d tok)  %.2f tokens/s  = %.2f GB/s of weights, %.0f%% of the %.2f GB/s measured bandwidth""",
+                    model, threads, prefillTokens, prefillTokensPerS, prefillGflopPerToken * prefillTokensPerS,
+                    100 * prefillPeakFraction(), peakGflops, decodeTokens, decodeTokensPerS,
+                    weightBytesPerToken * decodeTokensPerS / 1e9, 100 * decodeBandwidthFraction(), bandwidthGbs);
+        }
+    }
+
+    public static Result run(Path dir, int prefill, int decode, int runs, boolean verbose) {
+        if (prefill < 1 || decode < 1 || runs < 1) throw new IllegalArgumentException("--prefill, --decode and --runs must be positive");
+        double bandwidth = MachineProbe.bandwidthGBs();
+        double peak = MachineProbe.peakGflops();
+        try (Model m = Model.load(dir)) {
+            Transformer t = m.transformer();
+            int[] tokens = new SplittableRandom(7).ints(prefill, 0, t.vocab()).toArray();
+            double[] prefillS = new double[runs];
+            double[] decodeS = new double[runs];
+            for (int run = -1; run < runs; run++) { // run -1 is the warm-up
+                KvCache cache = t.newCache();
+                long start = System.nanoTime();
+                t.forward(tokens, cache, HookRegistry.none(), Transformer.Logits.LAST);
+                long mid = System.nanoTime();
+                int next = tokens[prefill - 1];
+                for (int i = 0; i < decode; i++) {
+                    float[] logits = t.forward(new int[] {next}, cache, HookRegistry.none(), Transformer.Logits.LAST);
+                    next = cgap.engine.runtime.Generator.argmax(logits, 0, t.vocab());
+                }
+                long end = System.nanoTime();
+                if (run >= 0) {
+                    prefillS[run] = (mid - start) / 1e9;
+                    decodeS[run] = (end - mid) / 1e9;
+                }
+                if (verbose) {
+                    System.err.printf(Locale.ROOT, "%s: prefill %.3f s, decode %.3f s%n",
+                            run < 0 ? "warm-up" : "run " + (run + 1), (mid - start) / 1e9, (end - mid) / 1e9);
+                }
+            }
+            return new Result(dir.toString(), prefill, decode, prefill / median(prefillS), decode / median(decodeS),
+                    WeightTraffic.bytesPerDecodedToken(m), bandwidth, peak,
+                    WeightTraffic.prefillFlopsPerToken(m, prefill) / 1e9, Parallel.threads());
+        }
+    }
+
+    static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

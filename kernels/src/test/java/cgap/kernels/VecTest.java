@@ -1,0 +1,74 @@
+package cgap.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class VecTest {
+    /** Distance in units in the last place between two finite floats of the same sign. */
+    private static long ulps(float a, float b) {
+        return Math.abs((long) Float.floatToRawIntBits(a) - Float.floatToRawIntBits(b));
+    }
+
+    @Test
+    void expIsWithinTwoUlpsOfMathExpAndVectorEqualsScalar() {
+        SplittableRandom random = new SplittableRandom(11);
+        int n = 200_000;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (random.nextDouble() * 210 - 110); // covers overflow, subnormal and zero results
+        float[] viaVector = new float[n];
+        int upper = Vec.F.loopBound(n);
+        for (int i = 0; i < upper; i += Vec.L) Vec.exp(FloatVector.fromArray(Vec.F, x, i)).intoArray(viaVector, i);
+        for (int i = upper; i < n; i++) viaVector[i] = Vec.exp(x[i]);
+        long worst = 0;
+        for (int i = 0; i < n; i++) {
+            float expected = (float) Math.exp(x[i]);
+            float scalar = Vec.exp(x[i]);
+            assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(viaVector[i]), "vector vs scalar at x=" + x[i]);
+            if (Float.isInfinite(expected)) {
+                assertEquals(expected, scalar, "overflow at x=" + x[i]);
+            } else {
+                worst = Math.max(worst, ulps(expected, scalar));
+            }
+        }
+        assertTrue(worst <= 2, "worst error " + worst + " ulps");
+    }
+
+    @Test
+    void expSpecialValues() {
+        assertEquals(1f, Vec.exp(0f));
+        assertEquals(1f, Vec.exp(-0f));
+        assertEquals(0f, Vec.exp(Float.NEGATIVE_INFINITY));
+        assertEquals(Float.POSITIVE_INFINITY, Vec.exp(Float.POSITIVE_INFINITY));
+        assertEquals(Float.POSITIVE_INFINITY, Vec.exp(Math.nextUp(Vec.EXP_MAX)));
+        assertTrue(Float.isFinite(Vec.exp(Vec.EXP_MAX)));
+        assertTrue(Float.isNaN(Vec.exp(Float.NaN)));
+        assertEquals((float) Math.E, Vec.exp(1f), Math.ulp((float) Math.E));
+        FloatVector special = FloatVector.fromArray(Vec.F, specials(), 0);
+        float[] out = Vec.exp(special).toArray();
+        float[] in = specials();
+        for (int i = 0; i < Vec.L; i++) assertEquals(Float.floatToRawIntBits(Vec.exp(in[i])), Float.floatToRawIntBits(out[i]), "x=" + in[i]);
+    }
+
+    private static float[] specials() {
+        float[] values = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 0f, -0f, Vec.EXP_MAX, Math.nextUp(Vec.EXP_MAX), -87.5f};
+        float[] out = new float[Vec.L];
+        for (int i = 0; i < Vec.L; i++) out[i] = values[i % values.length];
+        return out;
+    }
+
+    @Test
+    void sumLanesIsThePairwiseTree() {
+        float[] lanes = new float[Vec.L];
+        for (int i = 0; i < Vec.L; i++) lanes[i] = i == 0 ? 1e8f : 1f; // order-sensitive in f32
+        float[] tree = lanes.clone();
+        for (int width = Vec.L / 2; width >= 1; width /= 2) {
+            for (int i = 0; i < width; i++) tree[i] = tree[i] + tree[i + width];
+        }
+        assertEquals(tree[0], Vec.sumLanes(FloatVector.fromArray(Vec.F, lanes, 0)));
+    }
+}
