@@ -30,7 +30,8 @@ import java.util.Random;
  *       readouts), with their GFLOP/s against the machine's FMA peak, measured here by a register-only loop;</li>
  *   <li>per generated token: one decode step plus the L+1 readouts at that position and the study's metrics.</li>
  * </ol>
- * Usage: LensBenchmark MODEL_DIR [T=128] [repeats=3] [steps=16]. Threads: -Dcgap.threads (default: all cores).
+ * Usage: LensBenchmark MODEL_DIR [T=128] [repeats=3] [steps=16] (repeats 0: the per-token part only).
+ * Threads: -Dcgap.threads (default: all cores).
  */
 public final class LensBenchmark {
     /** A constant species: the Vector API compiles to SIMD only for species C2 can see as constants. */
@@ -50,50 +51,69 @@ public final class LensBenchmark {
             int[] tokens = new Random(1).ints(T, 0, V).toArray();
             LogitLens lens = new LogitLens(t);
 
-            double peak = fmaPeakGflops();
-            System.out.printf(Locale.ROOT, "FMA peak (register-only loop, %d threads): %.1f GFLOP/s%n", Parallel.threads(), peak);
+            double[] peak = fmaPeakGflops();
+            System.out.printf(Locale.ROOT, "FMA peak (register-only loop): %.1f GFLOP/s on %d threads, %.1f GFLOP per core-second%n",
+                    peak[0], Parallel.threads(), peak[1]);
 
-            lens.run(tokens);  // warm-up: JIT and page-in of the weights
-            double best = Double.MAX_VALUE, bestForward = Double.MAX_VALUE;
-            LensMetrics metrics = null;
-            for (int r = 0; r < repeats; r++) {
-                long t0 = System.nanoTime();
-                t.forward(tokens, t.newCache(), HookRegistry.none(), Transformer.Logits.NONE);
-                bestForward = Math.min(bestForward, (System.nanoTime() - t0) / 1e9);
-                t0 = System.nanoTime();
-                metrics = lens.run(tokens);
-                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-            }
-            double readoutFlop = 2.0 * d * V * ((double) T * (L + 1) + T);  // pass 2 (all readouts) + pass 1 (final)
-            System.out.printf(Locale.ROOT, "lens (forward + all readouts + metrics): %.2f s  [forward alone %.2f s]%n", best, bestForward);
-            double gemm = readoutGemmSeconds(t, T, repeats);
-            System.out.printf(Locale.ROOT, "readout GEMMs alone: %.2f s = %.1f GFLOP/s = %.0f%% of FMA peak (%.0f GFLOP)%n",
-                    gemm, readoutFlop / gemm / 1e9, 100 * readoutFlop / gemm / 1e9 / peak, readoutFlop / 1e9);
-            double meanKl = 0;
-            for (int l = 0; l <= L; l++) for (int p = 0; p < T; p++) meanKl += metrics.kl()[l][p] / ((L + 1.0) * T);
-            System.out.printf(Locale.ROOT, "mean KL over readouts and positions: %.4f nats%n", meanKl);
-
-            double perStep = stepSeconds(t, tokens, steps);
-            System.out.printf(Locale.ROOT, "per generated token (decode step + %d readouts + study metrics): %.3f s%n", L + 1, perStep);
+            if (repeats > 0) lensAndGemms(t, lens, tokens, repeats, peak);
+            double[] perStep = stepSeconds(t, tokens, steps);
+            System.out.printf(Locale.ROOT, "per generated token (decode step + %d readouts + study metrics): %.3f s wall, %.3f CPU s%n",
+                    L + 1, perStep[0], perStep[1]);
         }
     }
 
+    /** The whole lens at T positions, then its readout GEMMs alone. */
+    static void lensAndGemms(Transformer t, LogitLens lens, int[] tokens, int repeats, double[] peak) {
+        int L = t.layers(), d = t.hidden(), V = t.vocab(), T = tokens.length;
+        lens.run(tokens);  // warm-up: JIT and page-in of the weights
+        double best = Double.MAX_VALUE, bestCpu = Double.MAX_VALUE, bestForward = Double.MAX_VALUE;
+        LensMetrics metrics = null;
+        for (int r = 0; r < repeats; r++) {
+            long t0 = System.nanoTime();
+            t.forward(tokens, t.newCache(), HookRegistry.none(), Transformer.Logits.NONE);
+            bestForward = Math.min(bestForward, (System.nanoTime() - t0) / 1e9);
+            double c0 = cpuSeconds();
+            t0 = System.nanoTime();
+            metrics = lens.run(tokens);
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            bestCpu = Math.min(bestCpu, cpuSeconds() - c0);
+        }
+        double readoutFlop = 2.0 * d * V * ((double) T * (L + 1) + T);  // pass 2 (all readouts) + pass 1 (final)
+        System.out.printf(Locale.ROOT, "lens (forward + all readouts + metrics): %.2f s wall, %.2f CPU s  [forward alone %.2f s wall]%n",
+                best, bestCpu, bestForward);
+        double[] gemm = readoutGemmSeconds(t, T, repeats);
+        System.out.printf(Locale.ROOT, "readout GEMMs alone (%.0f GFLOP): %.2f s wall = %.1f GFLOP/s = %.0f%% of the FMA peak;"
+                        + " %.2f CPU s = %.1f GFLOP per core-second = %.0f%% of the per-core peak%n",
+                readoutFlop / 1e9, gemm[0], readoutFlop / gemm[0] / 1e9, 100 * readoutFlop / gemm[0] / 1e9 / peak[0],
+                gemm[1], readoutFlop / gemm[1] / 1e9, 100 * readoutFlop / gemm[1] / 1e9 / peak[1]);
+        double meanKl = 0;
+        for (int l = 0; l <= L; l++) for (int p = 0; p < T; p++) meanKl += metrics.kl()[l][p] / ((L + 1.0) * T);
+        System.out.printf(Locale.ROOT, "mean KL over readouts and positions: %.4f nats%n", meanKl);
+    }
+
+    /** CPU seconds this process has used, all threads: robust to other processes sharing the cores. */
+    static double cpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime() / 1e9;
+    }
+
     /** The readout matrix products of one lens run (same block and chunk shapes), without the reductions. */
-    static double readoutGemmSeconds(Transformer t, int T, int repeats) {
+    static double[] readoutGemmSeconds(Transformer t, int T, int repeats) {
         int L = t.layers(), d = t.hidden(), V = t.vocab();
-        int rowsPerPosition = L + 1, positionsPerBlock = Math.max(1, 128 / rowsPerPosition);
+        int rowsPerPosition = L + 1, positionsPerBlock = Math.max(1, Math.round(64f / rowsPerPosition));
         Random rnd = new Random(2);
-        float[] x = new float[Math.max(positionsPerBlock * rowsPerPosition, Math.min(T, 128)) * d];
+        float[] x = new float[Math.max(positionsPerBlock * rowsPerPosition, Math.min(T, 64)) * d];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         float[] out = new float[x.length / d * 4096];
-        double best = Double.MAX_VALUE;
+        double best = Double.MAX_VALUE, bestCpu = Double.MAX_VALUE;
         for (int r = 0; r <= repeats; r++) {
             long t0 = System.nanoTime();
+            double c0 = cpuSeconds();
             for (int pass = 1; pass <= 2; pass++) {
                 for (int v0 = 0; v0 < V; v0 += 4096) {
                     WeightMatrix w = rows(t.unembedding(), v0, Math.min(V, v0 + 4096));
                     if (pass == 1) {
-                        for (int t0p = 0; t0p < T; t0p += 128) MatMul.matmul(x, Math.min(128, T - t0p), w, out);
+                        for (int t0p = 0; t0p < T; t0p += 64) MatMul.matmul(x, Math.min(64, T - t0p), w, out);
                     } else {
                         for (int p0 = 0; p0 < T; p0 += positionsPerBlock) {
                             MatMul.matmul(x, Math.min(positionsPerBlock, T - p0) * rowsPerPosition, w, out);
@@ -101,29 +121,36 @@ public final class LensBenchmark {
                     }
                 }
             }
-            if (r > 0) best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            if (r > 0) {
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                bestCpu = Math.min(bestCpu, cpuSeconds() - c0);
+            }
         }
-        return best;
+        return new double[] {best, bestCpu};
     }
 
-    /** Mean seconds per generated token: a decode step, then the L+1 readouts and the study's per-step metrics. */
-    static double stepSeconds(Transformer t, int[] prompt, int steps) {
+    /** {wall, CPU} seconds per generated token: a decode step, then the L+1 readouts and the study's per-step metrics. */
+    static double[] stepSeconds(Transformer t, int[] prompt, int steps) {
         Prompt p = new Prompt("bench", "", Map.of(), "bench");
         HookRegistry hooks = new HookRegistry();
         ResidualCapture capture = ResidualCapture.attach(hooks, t.layers(), t.hidden(), prompt.length - 1);
         KvCache cache = t.newCache();
         t.forward(prompt, cache, hooks, Transformer.Logits.NONE);
         long t0 = 0;
+        double c0 = 0;
         int warm = 2;
         for (int s = 0; s < steps + warm; s++) {
-            if (s == warm) t0 = System.nanoTime();
+            if (s == warm) {
+                t0 = System.nanoTime();
+                c0 = cpuSeconds();
+            }
             Readouts x = Readouts.of(t, t.vocab(), capture.position(0), t.layers() + 1);
             int token = x.top1(t.layers());
             LensSteps.record(p, "pt", Regime.PT_RAW, "own", s, token, x);
             capture.clear();
             t.forward(new int[] {token}, cache, hooks, Transformer.Logits.NONE);
         }
-        return (System.nanoTime() - t0) / 1e9 / steps;
+        return new double[] {(System.nanoTime() - t0) / 1e9 / steps, (cpuSeconds() - c0) / steps};
     }
 
     static WeightMatrix rows(WeightMatrix u, int r0, int r1) {
@@ -131,22 +158,26 @@ public final class LensBenchmark {
         return new WeightMatrix(u.data().asSlice(r0 * rowBytes, (r1 - r0) * rowBytes), u.dtype(), r1 - r0, u.cols());
     }
 
-    /** GFLOP/s of independent FMA chains in registers on every thread: the machine's vector FMA peak. */
-    static double fmaPeakGflops() {
+    /** {GFLOP/s of independent FMA chains in registers on every thread, GFLOP per CPU-second on one}: the FMA peak. */
+    static double[] fmaPeakGflops() {
         int threads = Parallel.threads();
         long iterations = 20_000_000L;
         float warm = 0;
         for (int i = 0; i < 2_000; i++) warm += fmaLoop(10_000);  // C2-compile the loop before timing it
         if (warm == 42) System.out.print("");
-        double best = 0;
+        double flop = 2.0 * F.length() * 12 * iterations;
+        double best = 0, perCore = 0;
         for (int attempt = 0; attempt < 3; attempt++) {
             float[] sink = new float[threads];
             long t0 = System.nanoTime();
             Parallel.forChunks(threads, 1, (a, b) -> sink[a] = fmaLoop(iterations));
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            best = Math.max(best, 2.0 * F.length() * 12 * iterations * threads / seconds / 1e9);
+            best = Math.max(best, flop * threads / ((System.nanoTime() - t0) / 1e9) / 1e9);
+            long c0 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+            sink[0] = fmaLoop(iterations);
+            double cpu = (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1e9;
+            perCore = Math.max(perCore, flop / cpu / 1e9);
         }
-        return best;
+        return new double[] {best, perCore};
     }
 
     private static float fmaLoop(long iterations) {

@@ -34,7 +34,7 @@ class LogitLensTest {
                 LensMetrics expected = reference(t, t.vocab(), residuals, residuals[residuals.length - 1], TOKENS.length);
                 // Blocks of 7 rows (one position each, 5 readouts) and 37-id chunks: every boundary is crossed.
                 assertClose(expected, new LogitLens(t, t.vocab(), 7, 37).measure(residuals, TOKENS.length), name + " small chunks");
-                assertClose(expected, new LogitLens(t, t.vocab(), 13, 100).measure(residuals, TOKENS.length), name + " 2 positions per block");
+                assertClose(expected, new LogitLens(t, t.vocab(), 13, 100).measure(residuals, TOKENS.length), name + " 3 positions per block");
                 assertClose(expected, new LogitLens(t).run(TOKENS), name + " default sizes via run()");
             }
         }
