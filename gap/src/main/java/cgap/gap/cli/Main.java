@@ -1,5 +1,6 @@
 package cgap.gap.cli;
 
+import cgap.kernels.JitWarmup;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,6 +13,13 @@ import picocli.CommandLine.Option;
                 TokenizeCommands.Tokenize.class, TokenizeCommands.Detokenize.class,
                 TokenizeCommands.ChatTemplateCommand.class})
 public final class Main implements Runnable {
+
+    /**
+     * Commands that run a model warm the kernels up first: a few calls at model sizes do not get the Vector API
+     * code compiled soon enough, and interpreted it is thousands of times slower (end to end this doubled the
+     * decode speed of a 1B model). Costs a few seconds.
+     */
+    static final java.util.Set<String> RUNS_MODELS = java.util.Set.of("demo", "study", "lens", "graft", "forward", "generate", "bench");
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
     boolean debug;
@@ -33,6 +41,13 @@ public final class Main implements Runnable {
             if (debug) e.printStackTrace();
             else System.err.println("cgap " + cmd.getCommandName() + ": " + oneLine(e));
             return 1;
+        });
+        cli.setExecutionStrategy(parsed -> {
+            if (parsed.subcommand() != null && RUNS_MODELS.contains(parsed.subcommand().commandSpec().name())
+                    && !parsed.subcommand().isUsageHelpRequested()) {
+                JitWarmup.run();
+            }
+            return new CommandLine.RunLast().execute(parsed);
         });
         return cli.execute(args);
     }
