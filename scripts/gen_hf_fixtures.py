@@ -138,7 +138,7 @@ def lens_metrics(points, captured, n_layers):
         metrics["final_top1_rank"].append((r > final_score).sum(-1).double())
         top2 = r.topk(2, dim=-1).values
         metrics["top1_margin"].append(top2[:, 0] - top2[:, 1])
-    return {f"lens.{k}": torch.stack(v).float() for k, v in metrics.items()}, readouts
+    return {f"lens.{k}": torch.stack(v).float() for k, v in metrics.items()}
 
 
 def lowest_argmax(x):
@@ -166,6 +166,12 @@ def check_capture(captured, points, logits, n_layers):
               b + "resid_post = resid_mid + mlp_out")
         if i + 1 < n_layers:
             close(captured[f"blocks.{i + 1}.hook_resid_pre"], captured[b + "hook_resid_post"], b + "chain")
+        mlp = points.layers[i].mlp
+        if b + "mlp.hook_post" in captured:  # hook_post = act(hook_pre) * up_proj(ln2)
+            with torch.no_grad():
+                up = mlp.up_proj(captured[b + "ln2.hook_normalized"])
+                close(captured[b + "mlp.hook_post"], mlp.act_fn(captured[b + "mlp.hook_pre"]) * up,
+                      b + "mlp.hook_post = act(hook_pre) * up")
     with torch.no_grad():
         close(points.readout(captured[f"blocks.{n_layers - 1}.hook_resid_post"]), logits, "lens readout L vs logits")
 
@@ -324,7 +330,7 @@ def make_reference(case, dtype_name, out_dir, expected_probe):
 
     captured, logits = run_forward(model, points, tokens)
     check_capture(captured, points, logits, n_layers)
-    lens, _ = lens_metrics(points, captured, n_layers)
+    lens = lens_metrics(points, captured, n_layers)
     describe_spread(captured, lens, n_layers, f"{case['name']}-{dtype_name}")
     extra_json = case.get("check_reference", lambda *a: None)(model, captured, points) or {}
 
@@ -388,6 +394,7 @@ def main(argv):
     if unknown:
         raise SystemExit(f"unknown case(s) {unknown}; known: {list(CASES)}")
     torch.set_num_threads(1)  # deterministic reductions, and the machine is shared
+    transformers.utils.logging.disable_progress_bar()
     for name in wanted:
         case = CASES[name]
         for dtype_name in DTYPES:

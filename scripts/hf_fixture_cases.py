@@ -9,7 +9,20 @@ Each case is a dict:
                   (torch_dtype, rope_theta, rope_scaling, ...) that most real checkpoints use
   shard           {dtype: max_shard_size} to force a sharded save with an index file
   T, prompt_len   prompt tokens recorded / prefix used for the greedy continuation
-  seed, gain, embed_std, head_gain, norm_spread, bias_std, norm_one_plus_w: random weights
+  seed, gain, gains, embed_std, head_gain, norm_spread, norm_centers, bias_std,
+  norm_one_plus_w: random weights (gains / norm_centers by parameter-name substring)
+Optional hooks into the generator:
+  to_legacy(cfg) -> cfg          the hand rewrite of config.json for "legacy" cases
+  save_hook(model, dir, dtype)   after save_pretrained (e.g. hub weight names)
+  check_loaded(model, dir)       on the fresh load, before model.float()
+  after_float(model, dtype)      on the f32 model (reference and in-memory probe)
+  final_softcap(model)           final logit soft-cap for the lens readout, or None
+  check_reference(model, captured, points) -> extra reference.json keys
+  token_check / edit_check       MoE: reject prompts that route near a tie / record gaps
+  sliding, widen_window, ignored_window_enabled, attn_cap_matters, group_limit_matters:
+                                 config overrides that must change the logits (so the
+                                 fixture really tests that setting)
+  dense_edit_layer               layer of the mlp scale edit (DeepSeek: dense layer 0)
 """
 
 import os
@@ -394,7 +407,7 @@ GEMMA3_PATTERN = 2
 
 def gemma3_text_config(**overrides):
     kw = dict(
-        **SMALL | {"hidden_size": 72}, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+        **SMALL | {"hidden_size": 72}, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
         query_pre_attn_scalar=18, sliding_window=8, rms_norm_eps=1e-6,
         hidden_activation="gelu_pytorch_tanh",
         layer_types=["full_attention" if (i + 1) % GEMMA3_PATTERN == 0 else "sliding_attention"
@@ -408,7 +421,7 @@ def gemma3_text_config(**overrides):
 
 
 # Gemma 3 text: layers 0, 2 sliding (window 8, local RoPE base 100), layer 1 global (base 2e4,
-# linear scaling 4), per-head (1 + w) q/k norms, query_pre_attn_scalar 18 != head_dim 32.
+# linear scaling 4), per-head (1 + w) q/k norms, query_pre_attn_scalar 18 != head_dim 16.
 case(
     "gemma3",
     family="gemma3",
@@ -424,7 +437,7 @@ case(
     final_softcap=final_softcap_from_config,
     notes="hidden 72 (bf16 sqrt 8.5), sliding_window_pattern 2 over 3 layers (0, 2 sliding window 8; 1 global), "
           "rope_local_base_freq 100 on sliding layers, rope_theta 20000 with linear scaling 4 on the global layer, "
-          "per-head (1 + w) q/k norms, query_pre_attn_scalar 18 != head_dim 32, GQA 4/2, tied, no final soft-cap, "
+          "per-head (1 + w) q/k norms, query_pre_attn_scalar 18 != head_dim 16, GQA 4/2, tied, no final soft-cap, "
           "attn_logit_softcapping 5.0 in config.json which Gemma 3 ignores",
     config=gemma3_text_config,
     **gemma_text_hooks(),
