@@ -45,11 +45,6 @@ public final class DecoderBuilder {
         return new DecoderBuilder(spec, checkpoint).build();
     }
 
-    /** The weight-name prefix of the decoder layers in this checkpoint, e.g. "model.layers.3.". */
-    public static String layerPrefix(DecoderSpec spec, Checkpoint checkpoint, int layer) {
-        return new DecoderBuilder(spec, checkpoint).prefix + "layers." + layer + ".";
-    }
-
     private Transformer build() {
         WeightMatrix embedding = matrix(prefix + "embed_tokens.weight", s.vocab(), s.hidden());
         List<Block> blocks = new ArrayList<>();

@@ -42,18 +42,6 @@ public final class KvCache {
     /** Called by the forward pass once all layers have stored positions up to {@code newLength}. */
     void advanceTo(int newLength) { length = newLength; }
 
-    /** Forgets positions from {@code newLength} on (to re-run a suffix, e.g. teacher forcing a new branch). */
-    public void truncate(int newLength) {
-        if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate cache of length " + length + " to " + newLength);
-        length = newLength;
-    }
-
     /** f32 bytes one position takes across all layers. */
     public long bytesPerPosition() { return 4L * keys.length * (keyWidth + valueWidth); }
-
-    public long bytes() {
-        long total = 0;
-        for (int i = 0; i < keys.length; i++) total += 4L * (keys[i].length + values[i].length);
-        return total;
-    }
 }
