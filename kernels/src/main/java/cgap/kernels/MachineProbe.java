@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.concurrent.atomic.DoubleAdder;
 
 import static cgap.kernels.Vec.F;
@@ -66,6 +67,55 @@ public final class MachineProbe {
             if (Double.isNaN(sink.sum())) throw new AssertionError("unreachable: keeps the sums alive");
             return best;
         }
+    }
+
+    /** Bytes per piece of {@link #readGBs}: whole 256 KiB runs, as the decode kernels hand out their rows. */
+    private static final long READ_PIECE = 1L << 18;
+
+    /**
+     * Wall-clock rate in GB/s of one plain streaming read over the given segments (e.g. a model's mapped
+     * weights), in 256 KiB pieces handed out to all threads. This is the ceiling for any pass that reads the
+     * same bytes once from the same memory: unlike {@link #bandwidthGBs()}'s 128 MiB buffer, which the L3
+     * can partly hold between passes, a model-sized stream comes from DRAM through the page tables of the
+     * mapping, so it is the fair yardstick for decode.
+     */
+    public static double readGBs(List<MemorySegment> segments) {
+        int n = segments.size();
+        long[] firstPiece = new long[n + 1];
+        long bytes = 0;
+        for (int i = 0; i < n; i++) {
+            long size = segments.get(i).byteSize();
+            bytes += size;
+            firstPiece[i + 1] = firstPiece[i] + (size + READ_PIECE - 1) / READ_PIECE;
+        }
+        if (firstPiece[n] == 0) throw new IllegalArgumentException("readGBs: nothing to read");
+        if (firstPiece[n] > Integer.MAX_VALUE) throw new IllegalArgumentException("readGBs: too many bytes: " + bytes);
+        MemorySegment warm = segments.stream().filter(s -> s.byteSize() >= 4096).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("readGBs: every segment is shorter than 4 KiB"));
+        for (int i = 0; i < WARMUP_CALLS; i++) sum(warm, 0, 4096);
+        float[] parts = new float[(int) firstPiece[n]];
+        long start = System.nanoTime();
+        Parallel.forChunks(parts.length, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int segment = segmentOf(firstPiece, p);
+                MemorySegment data = segments.get(segment);
+                long from = (p - firstPiece[segment]) * READ_PIECE;
+                parts[p] = sum(data, from, Math.min(data.byteSize(), from + READ_PIECE));
+            }
+        });
+        // The sums land in parts, a heap array the JIT cannot prove dead, so the reads cannot be dropped.
+        return bytes / (double) (System.nanoTime() - start);
+    }
+
+    /** The segment whose pieces include piece p: the last i with firstPiece[i] <= p. */
+    private static int segmentOf(long[] firstPiece, int p) {
+        int lo = 0, hi = firstPiece.length - 2;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (firstPiece[mid] <= p) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
     }
 
     private static float sum(MemorySegment data, long from, long to) {
