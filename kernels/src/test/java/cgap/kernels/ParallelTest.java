@@ -39,4 +39,22 @@ class ParallelTest {
         assertSame(thrown, caught);
         assertTrue(Parallel.threads() >= 1);
     }
+
+    @Test
+    void concurrentCallersEachGetEveryIndexOnce() throws Exception {
+        int callers = 4, n = 5000;
+        AtomicIntegerArray[] seen = new AtomicIntegerArray[callers];
+        Thread[] threads = new Thread[callers];
+        for (int c = 0; c < callers; c++) {
+            AtomicIntegerArray mine = seen[c] = new AtomicIntegerArray(n);
+            threads[c] = new Thread(() -> {
+                for (int rep = 0; rep < 200; rep++) Parallel.forChunks(n, 7, (s, e) -> { for (int i = s; i < e; i++) mine.incrementAndGet(i); });
+            });
+            threads[c].start();
+        }
+        for (Thread t : threads) t.join();
+        for (AtomicIntegerArray mine : seen) {
+            for (int i = 0; i < n; i++) assertEquals(200, mine.get(i));
+        }
+    }
 }
