@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.stream.IntStream;
 
 /**
  * A Hugging Face tokenizer read from tokenizer.json, producing the same ids as the HF
@@ -208,40 +207,13 @@ public final class Tokenizer {
         if (dropout != null && !dropout.isNull() && dropout.asDouble() > 0) {
             throw new TokenizerException(file + ": model.dropout is " + dropout + "; BPE dropout makes encoding random");
         }
-        Vocabulary vocab = parsed.vocab();
-        List<String[]> merges = parsed.merges() == null ? List.of() : parsed.merges();
-        String prefix = text(options.get("continuing_subword_prefix"));
-        int prefixLength = prefix == null ? 0 : prefix.length();
-        // The lookups are independent and most of the load time: resolve them in parallel, then
-        // check and insert in rank order (so the first bad merge is the one reported).
-        int[] resolved = new int[3 * merges.size()];
-        IntStream.range(0, merges.size()).parallel().forEach(rank -> {
-            String[] m = merges.get(rank);
-            resolved[3 * rank] = vocab.get(m[0]);
-            resolved[3 * rank + 1] = vocab.get(m[1]);
-            resolved[3 * rank + 2] = m[1].length() < prefixLength ? -2 : vocab.get(m[0] + m[1].substring(prefixLength));
-        });
-        PairMap pairs = new PairMap(merges.size());
-        for (int rank = 0; rank < merges.size(); rank++) {
-            String[] m = merges.get(rank);
-            int left = resolved[3 * rank];
-            int right = resolved[3 * rank + 1];
-            int merged = resolved[3 * rank + 2];
-            if (left < 0 || right < 0) {
-                throw new TokenizerException(file + ": model.merges[" + rank + "] uses '" + (left < 0 ? m[0] : m[1])
-                        + "', which is not in model.vocab");
-            }
-            if (merged == -2) {
-                throw new TokenizerException(file + ": model.merges[" + rank + "] right part '" + m[1]
-                        + "' is shorter than continuing_subword_prefix");
-            }
-            if (merged < 0) {
-                throw new TokenizerException(file + ": model.merges[" + rank + "] makes '" + m[0]
-                        + m[1].substring(prefixLength) + "', which is not in model.vocab");
-            }
-            pairs.put(left, right, rank, merged);
+        int[] merges = parsed.merges();
+        PairMap pairs = new PairMap(merges.length / 3);
+        for (int rank = 0; rank < merges.length / 3; rank++) {
+            pairs.put(merges[3 * rank], merges[3 * rank + 1], rank, merges[3 * rank + 2]);
         }
-        return new BpeModel(vocab, pairs, text(options.get("unk_token")), bool(options.get("fuse_unk")),
+        String prefix = text(options.get("continuing_subword_prefix"));
+        return new BpeModel(parsed.vocab(), pairs, text(options.get("unk_token")), bool(options.get("fuse_unk")),
                 bool(options.get("byte_fallback")), bool(options.get("ignore_merges")), prefix,
                 text(options.get("end_of_word_suffix")), file + " model");
     }

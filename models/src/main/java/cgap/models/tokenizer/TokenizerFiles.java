@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Reads tokenizer.json: the BPE vocabulary and merges by streaming (they are most of a 30 MB
@@ -35,11 +36,86 @@ final class TokenizerFiles {
             .build()
             .setCodec(JSON);
 
-    /** The raw sections of tokenizer.json; model parts already resolved. */
-    record Parsed(Map<String, JsonNode> sections, Vocabulary vocab, List<String[]> merges,
+    /**
+     * The sections of tokenizer.json, with the BPE model's vocabulary and its merges already resolved to
+     * (left id, right id, merged id) triples in rank order (null when the model is not a BPE with a vocab).
+     */
+    record Parsed(Map<String, JsonNode> sections, Vocabulary vocab, int[] merges,
                   Map<String, JsonNode> modelOptions) {}
 
+    /** What the JSON holds, before the merges are resolved. */
+    private record Raw(Map<String, JsonNode> sections, Vocabulary vocab, List<String[]> merges,
+                       Map<String, JsonNode> modelOptions) {}
+
+    /** tokenizer.json parsed, or its earlier parse from the {@link TokenizerCache}. */
     static Parsed readTokenizerJson(Path file) {
+        if (!TokenizerCache.enabled()) {
+            return parseTokenizerJson(file);
+        }
+        Path entry;
+        try {
+            entry = TokenizerCache.entryFor(file);
+        } catch (IOException e) {
+            return parseTokenizerJson(file); // missing or unreadable: the parse reports it
+        }
+        Parsed cached = TokenizerCache.read(entry);
+        if (cached != null) {
+            return cached;
+        }
+        Parsed parsed = parseTokenizerJson(file);
+        TokenizerCache.write(entry, parsed);
+        return parsed;
+    }
+
+    static Parsed parseTokenizerJson(Path file) {
+        Raw raw = parseJson(file);
+        JsonNode type = raw.modelOptions().get("type");
+        int[] merges = null;
+        if (raw.vocab() != null && (type == null || type.asText().equals("BPE"))) {
+            JsonNode prefix = raw.modelOptions().get("continuing_subword_prefix");
+            merges = resolveMerges(raw.vocab(), raw.merges() == null ? List.of() : raw.merges(),
+                    prefix == null || prefix.isNull() ? "" : prefix.asText(), file);
+        }
+        return new Parsed(raw.sections(), raw.vocab(), merges, raw.modelOptions());
+    }
+
+    /**
+     * Merges as (left, right, merged) id triples in rank order; the first merge naming a token outside the
+     * vocabulary is reported.
+     */
+    private static int[] resolveMerges(Vocabulary vocab, List<String[]> merges, String prefix, Path file) {
+        int prefixLength = prefix.length();
+        // The lookups are independent and most of a cold parse's time: resolve them in parallel, then check
+        // in rank order (so the first bad merge is the one reported).
+        int[] resolved = new int[3 * merges.size()];
+        IntStream.range(0, merges.size()).parallel().forEach(rank -> {
+            String[] m = merges.get(rank);
+            resolved[3 * rank] = vocab.get(m[0]);
+            resolved[3 * rank + 1] = vocab.get(m[1]);
+            resolved[3 * rank + 2] = m[1].length() < prefixLength ? -2 : vocab.get(m[0] + m[1].substring(prefixLength));
+        });
+        for (int rank = 0; rank < merges.size(); rank++) {
+            String[] m = merges.get(rank);
+            int left = resolved[3 * rank];
+            int right = resolved[3 * rank + 1];
+            int merged = resolved[3 * rank + 2];
+            if (left < 0 || right < 0) {
+                throw new TokenizerException(file + ": model.merges[" + rank + "] uses '" + (left < 0 ? m[0] : m[1])
+                        + "', which is not in model.vocab");
+            }
+            if (merged == -2) {
+                throw new TokenizerException(file + ": model.merges[" + rank + "] right part '" + m[1]
+                        + "' is shorter than continuing_subword_prefix");
+            }
+            if (merged < 0) {
+                throw new TokenizerException(file + ": model.merges[" + rank + "] makes '" + m[0]
+                        + m[1].substring(prefixLength) + "', which is not in model.vocab");
+            }
+        }
+        return resolved;
+    }
+
+    private static Raw parseJson(Path file) {
         Map<String, JsonNode> sections = new LinkedHashMap<>();
         Vocabulary vocab = null;
         List<String[]> merges = null;
@@ -75,7 +151,7 @@ final class TokenizerFiles {
         if (!modelOptions.containsKey("type") && vocab == null) {
             throw new TokenizerException(file + ": key 'model' is missing");
         }
-        return new Parsed(sections, vocab, merges, modelOptions);
+        return new Raw(sections, vocab, merges, modelOptions);
     }
 
     private static Vocabulary readVocab(JsonParser parser, Path file) throws IOException {
