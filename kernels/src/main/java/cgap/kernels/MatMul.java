@@ -15,7 +15,8 @@ import static cgap.kernels.Vec.L;
  * most {@value #CHUNK_ROWS} rows. For a chunk, the work walks K blocks of {@value #K_BLOCK} columns: the
  * chunk's rows of that block are widened once to f32 into a per-thread block (vectorized BF16/F16 decode,
  * L2-resident), then register tiles of {@link #TOKEN_TILE} tokens x {@value #ROW_TILE} rows run over it.
- * A tile's x rows stay in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
+ * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
+ * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
  * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
  * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1) is the
  * same path with one-token tiles; it streams the weights once, which makes it bandwidth bound.
@@ -57,8 +58,31 @@ public final class MatMul {
         if (T == 1 && w.dtype() == DType.BF16) {
             Parallel.forChunks(w.rows(), DECODE_CHUNK_ROWS, (r0, r1) -> decodeBF16(x, w, out, r0, r1));
         } else {
-            Parallel.forChunks(w.rows(), CHUNK_ROWS, (r0, r1) -> matmulRows(x, T, w, out, r0, r1));
+            float[] packed = packTokenTiles(x, T, w.cols());
+            Parallel.forChunks(w.rows(), CHUNK_ROWS, (r0, r1) -> matmulRows(x, packed, T, w, out, r0, r1));
         }
+    }
+
+    /**
+     * The whole token tiles of x, each laid out column-vector by column-vector with its TOKEN_TILE tokens side
+     * by side: tile tt's vector of columns [c, c+L) for token i sits at tt*upper*TOKEN_TILE + c*TOKEN_TILE + i*L.
+     * A register tile then reads one contiguous stream instead of TOKEN_TILE rows a whole row length apart,
+     * which map to the same L1 sets when rows are 8 or 32 KiB long.
+     */
+    private static float[] packTokenTiles(float[] x, int T, int cols) {
+        int upper = F.loopBound(cols);
+        int tiles = T / TOKEN_TILE;
+        float[] packed = new float[tiles * upper * TOKEN_TILE];
+        for (int tt = 0; tt < tiles; tt++) {
+            int base = tt * upper * TOKEN_TILE;
+            for (int i = 0; i < TOKEN_TILE; i++) {
+                int row = (tt * TOKEN_TILE + i) * cols;
+                for (int c = 0; c < upper; c += L) {
+                    System.arraycopy(x, row + c, packed, base + c * TOKEN_TILE + i * L, L);
+                }
+            }
+        }
+        return packed;
     }
 
     /** Plain scalar reference: one dot product per output, summed left to right, single-threaded. */
@@ -86,7 +110,7 @@ public final class MatMul {
     }
 
     /** All T tokens for weight rows [r0, r1), at most CHUNK_ROWS of them. */
-    private static void matmulRows(float[] x, int T, WeightMatrix w, float[] out, int r0, int r1) {
+    private static void matmulRows(float[] x, float[] packed, int T, WeightMatrix w, float[] out, int r0, int r1) {
         int cols = w.cols(), rows = w.rows();
         int upper = F.loopBound(cols);
         Scratch scratch = SCRATCH.get();
@@ -103,11 +127,11 @@ public final class MatMul {
                 for (int r = r0; r < r1; r++) decodeRow(w, r, k0, k0 + n, block, (r - r0) * K_BLOCK);
                 int t = 0;
                 for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                    int x0 = (t0 + t) * cols + k0;
+                    int x0 = (t0 + t) * upper + k0 * TOKEN_TILE; // t0 and t are multiples of TOKEN_TILE
                     for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
                         int a = (r - r0) * rowStep + t * L, b = (r - r0) * K_BLOCK;
-                        if (TOKEN_TILE == 8) tile8x3(x, x0, cols, block, b, n, acc, a, rowStep, first);
-                        else tile4x3(x, x0, cols, block, b, n, acc, a, rowStep, first);
+                        if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, n, acc, a, rowStep, first);
+                        else tile4x3(packed, x0, block, b, n, acc, a, rowStep, first);
                     }
                 }
                 for (; t < tokens; t++) {
@@ -224,10 +248,10 @@ public final class MatMul {
     }
 
     /**
-     * Eight tokens (x rows at x0 + i*stride) times three weight rows (block rows at b + j*K_BLOCK), over n
+     * Eight tokens (packed x: token i's vector of columns c.. at xp[x0 + c*TOKEN_TILE + i*L]) times three weight rows (block rows at b + j*K_BLOCK), over n
      * columns (a multiple of L). Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
      */
-    private static void tile8x3(float[] x, int x0, int stride, float[] block, int b, int n,
+    private static void tile8x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
         int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
@@ -243,21 +267,22 @@ public final class MatMul {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
             FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
-            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            int xc = x0 + c * TOKEN_TILE;
+            FloatVector xv = FloatVector.fromArray(F, xp, xc);
             a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01); a02 = xv.fma(v2, a02);
-            xv = FloatVector.fromArray(F, x, x0 + stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + L);
             a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12);
-            xv = FloatVector.fromArray(F, x, x0 + 2 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 2 * L);
             a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21); a22 = xv.fma(v2, a22);
-            xv = FloatVector.fromArray(F, x, x0 + 3 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 3 * L);
             a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31); a32 = xv.fma(v2, a32);
-            xv = FloatVector.fromArray(F, x, x0 + 4 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 4 * L);
             a40 = xv.fma(v0, a40); a41 = xv.fma(v1, a41); a42 = xv.fma(v2, a42);
-            xv = FloatVector.fromArray(F, x, x0 + 5 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 5 * L);
             a50 = xv.fma(v0, a50); a51 = xv.fma(v1, a51); a52 = xv.fma(v2, a52);
-            xv = FloatVector.fromArray(F, x, x0 + 6 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 6 * L);
             a60 = xv.fma(v0, a60); a61 = xv.fma(v1, a61); a62 = xv.fma(v2, a62);
-            xv = FloatVector.fromArray(F, x, x0 + 7 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 7 * L);
             a70 = xv.fma(v0, a70); a71 = xv.fma(v1, a71); a72 = xv.fma(v2, a72);
         }
         a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2);
@@ -271,7 +296,7 @@ public final class MatMul {
     }
 
     /** As {@link #tile8x3} for four tokens: the tile for 16-register machines (AVX2). */
-    private static void tile4x3(float[] x, int x0, int stride, float[] block, int b, int n,
+    private static void tile4x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
         int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
@@ -283,13 +308,14 @@ public final class MatMul {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
             FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
-            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            int xc = x0 + c * TOKEN_TILE;
+            FloatVector xv = FloatVector.fromArray(F, xp, xc);
             a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01); a02 = xv.fma(v2, a02);
-            xv = FloatVector.fromArray(F, x, x0 + stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + L);
             a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12);
-            xv = FloatVector.fromArray(F, x, x0 + 2 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 2 * L);
             a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21); a22 = xv.fma(v2, a22);
-            xv = FloatVector.fromArray(F, x, x0 + 3 * stride + c);
+            xv = FloatVector.fromArray(F, xp, xc + 3 * L);
             a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31); a32 = xv.fma(v2, a32);
         }
         a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2);
