@@ -80,6 +80,16 @@ public final class MachineProbe {
      * mapping, so it is the fair yardstick for decode.
      */
     public static double readGBs(List<MemorySegment> segments) {
+        return readGBs(segments, 1);
+    }
+
+    /**
+     * As {@link #readGBs(List)} over {@code passes} passes, one after the other: as many passes as a timed
+     * run reads the weights gives a rate over the same span of time, so a short quiet moment on a shared
+     * machine cannot flatter the yardstick.
+     */
+    public static double readGBs(List<MemorySegment> segments, int passes) {
+        if (passes < 1) throw new IllegalArgumentException("readGBs: passes must be >= 1, got " + passes);
         int n = segments.size();
         long[] firstPiece = new long[n + 1];
         long bytes = 0;
@@ -95,16 +105,18 @@ public final class MachineProbe {
         for (int i = 0; i < WARMUP_CALLS; i++) sum(warm, 0, 4096);
         float[] parts = new float[(int) firstPiece[n]];
         long start = System.nanoTime();
-        Parallel.forChunks(parts.length, 1, (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                int segment = segmentOf(firstPiece, p);
-                MemorySegment data = segments.get(segment);
-                long from = (p - firstPiece[segment]) * READ_PIECE;
-                parts[p] = sum(data, from, Math.min(data.byteSize(), from + READ_PIECE));
-            }
-        });
+        for (int pass = 0; pass < passes; pass++) {
+            Parallel.forChunks(parts.length, 1, (p0, p1) -> {
+                for (int p = p0; p < p1; p++) {
+                    int segment = segmentOf(firstPiece, p);
+                    MemorySegment data = segments.get(segment);
+                    long from = (p - firstPiece[segment]) * READ_PIECE;
+                    parts[p] = sum(data, from, Math.min(data.byteSize(), from + READ_PIECE));
+                }
+            });
+        }
         // The sums land in parts, a heap array the JIT cannot prove dead, so the reads cannot be dropped.
-        return bytes / (double) (System.nanoTime() - start);
+        return bytes * (double) passes / (System.nanoTime() - start);
     }
 
     /** The segment whose pieces include piece p: the last i with firstPiece[i] <= p. */

@@ -20,8 +20,8 @@ import java.util.SplittableRandom;
 /**
  * Prefill and decode speed of one model, as medians of timed runs after a warm-up, with the machine's
  * limits beside them so the figures read as efficiencies: the FMA peak for prefill, and for decode the rate
- * of a plain streaming read of the model's own weights, timed after each decode run so both see the same
- * moment of a shared machine. {@link MachineProbe#bandwidthGBs()} (a small buffer the L3 partly holds) is
+ * of a plain streaming read of the model's own weights, as many passes as decode steps, timed right after
+ * each decode run so both cover a like span of a shared machine. {@link MachineProbe#bandwidthGBs()} (a small buffer the L3 partly holds) is
  * reported too, as the optimistic figure.
  */
 public final class EndToEndBench {
@@ -81,7 +81,7 @@ public final class EndToEndBench {
                     next = cgap.engine.runtime.Generator.argmax(logits, 0, t.vocab());
                 }
                 long end = System.nanoTime();
-                double read = MachineProbe.readGBs(weights);
+                double read = MachineProbe.readGBs(weights, decode); // as many passes as decode steps: the same span
                 if (run >= 0) {
                     prefillS[run] = (mid - start) / 1e9;
                     decodeS[run] = (end - mid) / 1e9;
