@@ -59,6 +59,7 @@ final class TokenizerCache {
             Vocabulary vocab = null;
             if (in.get() == 1) {
                 int n = in.getInt();
+                if (n < 0 || n > in.remaining() / 8) return null; // an entry is at least an id and a length
                 vocab = new Vocabulary(n);
                 for (int i = 0; i < n; i++) {
                     int id = in.getInt();
@@ -67,7 +68,9 @@ final class TokenizerCache {
             }
             int[] merges = null;
             if (in.get() == 1) {
-                merges = new int[in.getInt()];
+                int n = in.getInt();
+                if (n < 0 || n > in.remaining() / Integer.BYTES) return null;
+                merges = new int[n];
                 in.asIntBuffer().get(merges);
                 in.position(in.position() + merges.length * Integer.BYTES);
             }
@@ -135,6 +138,7 @@ final class TokenizerCache {
 
     private static Map<String, JsonNode> readJsonMap(ByteBuffer in) throws IOException {
         int n = in.getInt();
+        if (n < 0 || n > in.remaining() / 8) throw new IOException("bad section count " + n);
         Map<String, JsonNode> map = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) map.put(readString(in), TokenizerFiles.JSON.readTree(readString(in)));
         return map;
@@ -151,6 +155,7 @@ final class TokenizerCache {
 
     private static String readString(ByteBuffer in) {
         int length = in.getInt();
+        if (length < 0 || length > in.remaining()) throw new IllegalStateException("bad string length " + length);
         String s = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
         in.position(in.position() + length);
         return s;

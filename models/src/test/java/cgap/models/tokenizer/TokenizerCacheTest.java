@@ -77,4 +77,24 @@ class TokenizerCacheTest {
         Files.writeString(json, Files.readString(json) + "\n");
         assertNotEquals(before, TokenizerCache.entryFor(json));
     }
+
+    @Test
+    void anEntryWithAnImpossibleMergeCountIsIgnored() throws IOException {
+        Path dir = Goldens.tokenizerDir("tiny-bytelevel");
+        Path entry = TokenizerCache.entryFor(dir.resolve("tokenizer.json"));
+        int[] expected = Tokenizer.load(dir).encode("Hello, world! 123", true);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(Files.readAllBytes(entry));
+        in.position(8); // magic, version
+        for (int map = 0; map < 2; map++) { // sections, model options: count, then (key, JSON) strings
+            int n = in.getInt();
+            for (int i = 0; i < 2 * n; i++) in.position(in.position() + 4 + in.getInt(in.position()));
+        }
+        assertEquals(1, in.get());
+        int vocab = in.getInt();
+        for (int i = 0; i < vocab; i++) in.position(in.position() + 8 + in.getInt(in.position() + 4));
+        assertEquals(1, in.get());
+        in.putInt(in.position(), Integer.MAX_VALUE); // two billion merges: must not be allocated
+        Files.write(entry, in.array());
+        assertArrayEquals(expected, Tokenizer.load(dir).encode("Hello, world! 123", true));
+    }
 }
