@@ -73,20 +73,12 @@ public final class MachineProbe {
     private static final long READ_PIECE = 1L << 18;
 
     /**
-     * Wall-clock rate in GB/s of one plain streaming read over the given segments (e.g. a model's mapped
-     * weights), in 256 KiB pieces handed out to all threads. This is the ceiling for any pass that reads the
-     * same bytes once from the same memory: unlike {@link #bandwidthGBs()}'s 128 MiB buffer, which the L3
-     * can partly hold between passes, a model-sized stream comes from DRAM through the page tables of the
-     * mapping, so it is the fair yardstick for decode.
-     */
-    public static double readGBs(List<MemorySegment> segments) {
-        return readGBs(segments, 1);
-    }
-
-    /**
-     * As {@link #readGBs(List)} over {@code passes} passes, one after the other: as many passes as a timed
-     * run reads the weights gives a rate over the same span of time, so a short quiet moment on a shared
-     * machine cannot flatter the yardstick.
+     * Wall-clock rate in GB/s of plain streaming reads over the given segments (e.g. a model's mapped weights),
+     * {@code passes} passes one after the other, in 256 KiB pieces handed out to all threads: the ceiling for
+     * any pass that reads the same bytes from the same memory. Measured here, a model-sized stream gets less
+     * than {@link #bandwidthGBs()}'s 128 MiB buffer, so this is the yardstick for decode; as many passes as a
+     * timed run reads the weights cover a like span of time, so a short quiet moment on a shared machine
+     * cannot flatter it.
      */
     public static double readGBs(List<MemorySegment> segments, int passes) {
         if (passes < 1) throw new IllegalArgumentException("readGBs: passes must be >= 1, got " + passes);

@@ -16,14 +16,14 @@ class MachineProbeTest {
         try (Arena arena = Arena.ofShared()) {
             // Sizes that are not multiples of the 256 KiB piece nor of a vector, several pieces and a tiny one.
             List<MemorySegment> segments = List.of(arena.allocate(3 * (1 << 18) + 100), arena.allocate(4096), arena.allocate(70_000));
-            double gbs = MachineProbe.readGBs(segments);
+            double gbs = MachineProbe.readGBs(segments, 2);
             assertTrue(gbs > 0 && Double.isFinite(gbs), "rate " + gbs);
         }
     }
 
     @Test
     void readRateRejectsNothingToRead() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MachineProbe.readGBs(List.of()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MachineProbe.readGBs(List.of(), 1));
         assertEquals("readGBs: nothing to read", e.getMessage());
     }
 }

@@ -13,16 +13,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.TreeSet;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 
 /**
  * Prefill and decode speed of one model, as medians of timed runs after a warm-up, with the machine's
  * limits beside them so the figures read as efficiencies: the FMA peak for prefill, and for decode the rate
  * of a plain streaming read of the model's own weights, as many passes as decode steps, timed right after
- * each decode run so both cover a like span of a shared machine. {@link MachineProbe#bandwidthGBs()} (a small buffer the L3 partly holds) is
- * reported too, as the optimistic figure.
+ * each decode run so both cover a like span of a shared machine. {@link MachineProbe#bandwidthGBs()} (a
+ * 128 MiB buffer) is reported too, as the optimistic figure.
  */
 public final class EndToEndBench {
     private EndToEndBench() {}
@@ -100,7 +100,7 @@ public final class EndToEndBench {
 
     /**
      * Matrices of the checkpoint, in name order, up to as many bytes as one decoded token reads: the same
-     * kind of memory (the mapped file) and the same volume as decode, for {@link MachineProbe#readGBs}.
+     * kind of memory (the mapped file) and the same volume as decode, for {@link MachineProbe#readGBs(List, int)}.
      */
     static List<MemorySegment> weightsOneTokenReads(Model m) {
         double bytes = WeightTraffic.bytesPerDecodedToken(m);

@@ -67,7 +67,7 @@ final class TokenizerFiles {
         return parsed;
     }
 
-    static Parsed parseTokenizerJson(Path file) {
+    private static Parsed parseTokenizerJson(Path file) {
         Raw raw = parseJson(file);
         JsonNode type = raw.modelOptions().get("type");
         int[] merges = null;
