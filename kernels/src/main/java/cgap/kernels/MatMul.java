@@ -12,9 +12,10 @@ import static cgap.kernels.Vec.L;
  * W a BF16/F16/F32 {@link WeightMatrix} read in place, and f32 accumulation.
  *
  * <p>How (a small GEMM in the BLIS manner). Rows are split over {@link Parallel} threads in chunks of at
- * most {@value #CHUNK_ROWS} rows. For a chunk, the work walks K blocks of {@value #K_BLOCK} columns: the
- * chunk's rows of that block are widened once to f32 into a per-thread block (vectorized BF16/F16 decode,
- * L2-resident), then register tiles of {@link #TOKEN_TILE} tokens x {@value #ROW_TILE} rows run over it.
+ * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, {@value #WIDEN_SPAN}
+ * columns at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident); the work then walks
+ * that span in K blocks of {@value #K_BLOCK} columns, running register tiles of {@link #TOKEN_TILE} tokens x
+ * {@value #ROW_TILE} rows over each.
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
  * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
  * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
@@ -24,16 +25,23 @@ import static cgap.kernels.Vec.L;
  * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
  * thread count): each output is one dot product in which vector lane j accumulates, with FMA and in
  * increasing c, the products of the columns c = j (mod L) below the last whole vector; the L lanes are
- * then summed by {@link Vec#sumLanes}, and the remaining columns are added in order with FMA.
+ * then summed by {@link Vec#sumLanes} (by {@link Vec#sumLanesOfEach}, the same tree for L tokens at once, in
+ * the tiled path), and the remaining columns are added in order with FMA.
  * L is the preferred float vector length of the machine, so the last bits can differ between machines.
  */
 public final class MatMul {
     /** Tokens per register tile: 8 x 3 accumulators fit AVX-512's 32 registers, 4 x 3 AVX2's 16. */
     static final int TOKEN_TILE = L >= 16 ? 8 : 4;
     static final int ROW_TILE = 3;
-    /** Columns per K block: a 128-token x block is then 256 KiB and a chunk's f32 weight block 48 KiB. */
+    /** Columns per K block: a 128-token x block is then 256 KiB, and a token tile's x 16 KiB (L1). */
     static final int K_BLOCK = 512;
     static final int TOKEN_BLOCK = 128;
+    /**
+     * Columns of a chunk's rows widened to f32 at a time (each K block then reads its part): long runs of each
+     * row, which the hardware prefetcher follows, where one K block's 1 KiB pieces of 24 rows left the widening
+     * stalled on memory. The f32 block is 192 KiB, L2-resident.
+     */
+    static final int WIDEN_SPAN = 2048;
     /** Rows per chunk (a multiple of ROW_TILE): the accumulators of a chunk x token block take 196 KiB at L = 16. */
     static final int CHUNK_ROWS = 8 * ROW_TILE;
 
@@ -44,8 +52,9 @@ public final class MatMul {
 
     /** Per-thread scratch: a chunk's f32 weight block and its vector accumulators. */
     private static final class Scratch {
-        final float[] block = new float[CHUNK_ROWS * K_BLOCK];
+        final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN];
         final float[] accumulators = new float[CHUNK_ROWS * TOKEN_BLOCK * L];
+        final float[] sums = new float[L];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -119,38 +128,48 @@ public final class MatMul {
         int fullPanelEnd = r0 + panels * ROW_TILE;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
-            // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L; block row r at (r-r0) * K_BLOCK.
+            // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L; block row r at (r-r0) * WIDEN_SPAN.
             int rowStep = tokens * L;
-            for (int k0 = 0; k0 < upper; k0 += K_BLOCK) {
-                int n = Math.min(K_BLOCK, upper - k0);
-                boolean first = k0 == 0;
-                for (int r = r0; r < r1; r++) decodeRow(w, r, k0, k0 + n, block, (r - r0) * K_BLOCK);
-                int t = 0;
-                for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                    int x0 = (t0 + t) * upper + k0 * TOKEN_TILE; // t0 and t are multiples of TOKEN_TILE
-                    for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                        int a = (r - r0) * rowStep + t * L, b = (r - r0) * K_BLOCK;
-                        if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, n, acc, a, rowStep, first);
-                        else tile4x3(packed, x0, block, b, n, acc, a, rowStep, first);
+            for (int s0 = 0; s0 < upper; s0 += WIDEN_SPAN) {
+                int spanEnd = Math.min(upper, s0 + WIDEN_SPAN);
+                for (int r = r0; r < r1; r++) decodeRow(w, r, s0, spanEnd, block, (r - r0) * WIDEN_SPAN);
+                for (int k0 = s0; k0 < spanEnd; k0 += K_BLOCK) {
+                    int n = Math.min(K_BLOCK, spanEnd - k0);
+                    boolean first = k0 == 0;
+                    int bk = k0 - s0;
+                    int t = 0;
+                    for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                        int x0 = (t0 + t) * upper + k0 * TOKEN_TILE; // t0 and t are multiples of TOKEN_TILE
+                        for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                            int a = (r - r0) * rowStep + t * L, b = (r - r0) * WIDEN_SPAN + bk;
+                            if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, n, acc, a, rowStep, first);
+                            else tile4x3(packed, x0, block, b, n, acc, a, rowStep, first);
+                        }
                     }
-                }
-                for (; t < tokens; t++) {
-                    int x0 = (t0 + t) * cols + k0;
-                    for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                        tile1x3(x, x0, block, (r - r0) * K_BLOCK, n, acc, (r - r0) * rowStep + t * L, rowStep, first);
+                    for (; t < tokens; t++) {
+                        int x0 = (t0 + t) * cols + k0;
+                        for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                            tile1x3(x, x0, block, (r - r0) * WIDEN_SPAN + bk, n, acc, (r - r0) * rowStep + t * L, rowStep, first);
+                        }
                     }
-                }
-                // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
-                for (int r = fullPanelEnd; r < r1; r++) {
-                    for (t = 0; t < tokens; t++) {
-                        tile1x1(x, (t0 + t) * cols + k0, block, (r - r0) * K_BLOCK, n, acc, (r - r0) * rowStep + t * L, first);
+                    // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
+                    for (int r = fullPanelEnd; r < r1; r++) {
+                        for (t = 0; t < tokens; t++) {
+                            tile1x1(x, (t0 + t) * cols + k0, block, (r - r0) * WIDEN_SPAN + bk, n, acc, (r - r0) * rowStep + t * L, first);
+                        }
                     }
                 }
             }
-            // Lanes summed in the fixed tree, then the columns past the last whole vector in order.
+            // Lanes summed in the fixed tree (L tokens at a time), then the columns past the last whole vector in order.
+            float[] sums = scratch.sums;
             for (int r = r0; r < r1; r++) {
                 for (int t = 0; t < tokens; t++) {
-                    float sum = upper > 0 ? Vec.sumLanes(FloatVector.fromArray(F, acc, (r - r0) * rowStep + t * L)) : 0f;
+                    int lane = t % L;
+                    if (lane == 0 && upper > 0) {
+                        if (t + L <= tokens) Vec.sumLanesOfEach(acc, (r - r0) * rowStep + t * L, sums);
+                        else for (int k = 0; t + k < tokens; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, (r - r0) * rowStep + (t + k) * L));
+                    }
+                    float sum = upper > 0 ? sums[lane] : 0f;
                     int xRow = (t0 + t) * cols;
                     for (int c = upper; c < cols; c++) sum = Math.fma(x[xRow + c], w.get(r, c), sum);
                     out[(t0 + t) * rows + r] = sum;
@@ -253,7 +272,7 @@ public final class MatMul {
      */
     private static void tile8x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+        int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
@@ -298,7 +317,7 @@ public final class MatMul {
     /** As {@link #tile8x3} for four tokens: the tile for 16-register machines (AVX2). */
     private static void tile4x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+        int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
@@ -326,7 +345,7 @@ public final class MatMul {
 
     /** One token times three weight rows: the decode kernel, and the tokens left over from whole tiles. */
     private static void tile1x3(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+        int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a0 = load(acc, c0, first), a1 = load(acc, c1, first), a2 = load(acc, c2, first);
         for (int c = 0; c < n; c += L) {

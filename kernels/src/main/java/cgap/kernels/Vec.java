@@ -53,6 +53,75 @@ final class Vec {
         return v.lane(0);
     }
 
+    /*
+     * sumLanesOfEach runs the tree of sumLanes on L vectors at once, a level at a time: a level with half-width h
+     * takes two vectors x and y, each holding blocks of 2h partial sums of different accumulators, and adds the
+     * lower half of every block to its upper half (the same lane pairs, in the same operand order, as
+     * sumLanes), packing x's results and y's side by side. Output lane i = b*h + j (block b, j < h) comes from
+     * x's block b/2 when b is even and from y's when b is odd; LOW_h and HIGH_h are those source lanes, as
+     * two-vector selectFrom indexes (>= L meaning y). After log2(L) levels lane i holds the sum of vector
+     * bitReverse(i): BIT_REVERSED_LANE[k] is the lane of vector k.
+     */
+    private static final FloatVector LOW_8 = L == 16 ? levelIndexes(8, 0) : null, HIGH_8 = L == 16 ? levelIndexes(8, 8) : null;
+    private static final FloatVector LOW_4 = L >= 8 ? levelIndexes(4, 0) : null, HIGH_4 = L >= 8 ? levelIndexes(4, 4) : null;
+    private static final FloatVector LOW_2 = L >= 8 ? levelIndexes(2, 0) : null, HIGH_2 = L >= 8 ? levelIndexes(2, 2) : null;
+    private static final FloatVector LOW_1 = L >= 8 ? levelIndexes(1, 0) : null, HIGH_1 = L >= 8 ? levelIndexes(1, 1) : null;
+    private static final int[] BIT_REVERSED_LANE = new int[L];
+
+    static {
+        int bits = Integer.numberOfTrailingZeros(L);
+        for (int k = 0; k < L; k++) BIT_REVERSED_LANE[k] = bits == 0 ? 0 : Integer.reverse(k) >>> (32 - bits);
+    }
+
+    private static FloatVector levelIndexes(int h, int shift) {
+        float[] index = new float[L];
+        for (int i = 0; i < L; i++) {
+            int block = i / h;
+            index[i] = (block % 2 == 0 ? 0 : L) + (block / 2) * 2 * h + i % h + shift;
+        }
+        return FloatVector.fromArray(F, index, 0);
+    }
+
+    private static FloatVector level(FloatVector x, FloatVector y, FloatVector low, FloatVector high) {
+        return low.selectFrom(x, y).add(high.selectFrom(x, y));
+    }
+
+    /**
+     * sums[k] = sumLanes(the vector at a[offset + k*L]) for k < L, bit for bit, at about a quarter of the cost
+     * of L separate calls (15 adds and 30 two-vector permutes for 16 vectors, instead of 64 of each).
+     */
+    static void sumLanesOfEach(float[] a, int offset, float[] sums) {
+        if (L != 16 && L != 8) {
+            for (int k = 0; k < L; k++) sums[k] = sumLanes(FloatVector.fromArray(F, a, offset + k * L));
+            return;
+        }
+        FloatVector result;
+        if (L == 16) {
+            FloatVector p0 = level(FloatVector.fromArray(F, a, offset), FloatVector.fromArray(F, a, offset + L), LOW_8, HIGH_8);
+            FloatVector p1 = level(FloatVector.fromArray(F, a, offset + 2 * L), FloatVector.fromArray(F, a, offset + 3 * L), LOW_8, HIGH_8);
+            FloatVector p2 = level(FloatVector.fromArray(F, a, offset + 4 * L), FloatVector.fromArray(F, a, offset + 5 * L), LOW_8, HIGH_8);
+            FloatVector p3 = level(FloatVector.fromArray(F, a, offset + 6 * L), FloatVector.fromArray(F, a, offset + 7 * L), LOW_8, HIGH_8);
+            FloatVector p4 = level(FloatVector.fromArray(F, a, offset + 8 * L), FloatVector.fromArray(F, a, offset + 9 * L), LOW_8, HIGH_8);
+            FloatVector p5 = level(FloatVector.fromArray(F, a, offset + 10 * L), FloatVector.fromArray(F, a, offset + 11 * L), LOW_8, HIGH_8);
+            FloatVector p6 = level(FloatVector.fromArray(F, a, offset + 12 * L), FloatVector.fromArray(F, a, offset + 13 * L), LOW_8, HIGH_8);
+            FloatVector p7 = level(FloatVector.fromArray(F, a, offset + 14 * L), FloatVector.fromArray(F, a, offset + 15 * L), LOW_8, HIGH_8);
+            FloatVector q0 = level(p0, p1, LOW_4, HIGH_4), q1 = level(p2, p3, LOW_4, HIGH_4);
+            FloatVector q2 = level(p4, p5, LOW_4, HIGH_4), q3 = level(p6, p7, LOW_4, HIGH_4);
+            result = level(level(q0, q1, LOW_2, HIGH_2), level(q2, q3, LOW_2, HIGH_2), LOW_1, HIGH_1);
+        } else {
+            FloatVector q0 = level(FloatVector.fromArray(F, a, offset), FloatVector.fromArray(F, a, offset + L), LOW_4, HIGH_4);
+            FloatVector q1 = level(FloatVector.fromArray(F, a, offset + 2 * L), FloatVector.fromArray(F, a, offset + 3 * L), LOW_4, HIGH_4);
+            FloatVector q2 = level(FloatVector.fromArray(F, a, offset + 4 * L), FloatVector.fromArray(F, a, offset + 5 * L), LOW_4, HIGH_4);
+            FloatVector q3 = level(FloatVector.fromArray(F, a, offset + 6 * L), FloatVector.fromArray(F, a, offset + 7 * L), LOW_4, HIGH_4);
+            result = level(level(q0, q1, LOW_2, HIGH_2), level(q2, q3, LOW_2, HIGH_2), LOW_1, HIGH_1);
+        }
+        result.intoArray(sums, 0);
+        for (int k = 0; k < L; k++) { // bit reversal is its own inverse: swap each pair once
+            int lane = BIT_REVERSED_LANE[k];
+            if (k < lane) { float t = sums[k]; sums[k] = sums[lane]; sums[lane] = t; }
+        }
+    }
+
     /** The same tree for vectors wider than 16 floats (wide SVE). */
     private static float sumLanesAnyLength(FloatVector v) {
         for (int step = L / 2; step >= 1; step /= 2) {

@@ -46,11 +46,12 @@ class MatMulTest {
         assertArrayEquals(new float[] {-2, -2, 3, 7.5f}, out);
     }
 
-    /** Shapes that cross the K blocks (MatMul.K_BLOCK columns) and token blocks (MatMul.TOKEN_BLOCK tokens). */
+    /** Shapes that cross the K blocks (MatMul.K_BLOCK columns), widening spans and token blocks (MatMul.TOKEN_BLOCK tokens). */
     @Test
     void blockedShapesMatchReference() {
         SplittableRandom random = new SplittableRandom(2);
-        int[][] shapes = {{301, 1027, 11}, {37, 2 * MatMul.K_BLOCK + 500, 7}, {5, 40, MatMul.TOKEN_BLOCK + 3}, {13, 1100, MatMul.TOKEN_BLOCK * 2 + 1}};
+        int[][] shapes = {{301, 1027, 11}, {37, 2 * MatMul.K_BLOCK + 500, 7}, {5, 40, MatMul.TOKEN_BLOCK + 3},
+                {13, 1100, MatMul.TOKEN_BLOCK * 2 + 1}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37}};
         try (Arena arena = Arena.ofShared()) {
             for (int[] shape : shapes) {
                 int rows = shape[0], cols = shape[1], T = shape[2];
@@ -71,7 +72,8 @@ class MatMulTest {
     @Test
     void eachTokenGetsTheSameBitsAloneOrInABatch() {
         SplittableRandom random = new SplittableRandom(3);
-        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 33, 3}};
+        // The last shape has whole and partial groups of L tokens for the batched lane sums, and crosses a widening span.
+        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 33, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37}};
         try (Arena arena = Arena.ofShared()) {
             for (DType dtype : DType.values()) {
                 for (int[] shape : shapes) {

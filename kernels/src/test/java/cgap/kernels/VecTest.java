@@ -71,4 +71,24 @@ class VecTest {
         }
         assertEquals(tree[0], Vec.sumLanes(FloatVector.fromArray(Vec.F, lanes, 0)));
     }
+
+    @Test
+    void sumLanesOfEachGivesTheBitsOfSumLanes() {
+        SplittableRandom random = new SplittableRandom(5);
+        int L = Vec.L;
+        float[] a = new float[3 + L * L];
+        for (int trial = 0; trial < 200; trial++) {
+            for (int i = 0; i < a.length; i++) {
+                // Mixed magnitudes make the summation order visible in the last bits; a few specials ride along.
+                a[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-6, 7)));
+                if (random.nextInt(500) == 0) a[i] = random.nextBoolean() ? -0f : Float.MIN_VALUE;
+            }
+            float[] sums = new float[L];
+            Vec.sumLanesOfEach(a, 3, sums);
+            for (int k = 0; k < L; k++) {
+                float expected = Vec.sumLanes(FloatVector.fromArray(Vec.F, a, 3 + k * L));
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(sums[k]), "vector " + k + ", trial " + trial);
+            }
+        }
+    }
 }
