@@ -3,6 +3,7 @@ package cgap.kernels;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static cgap.kernels.Vec.F;
 import static cgap.kernels.Vec.L;
@@ -19,8 +20,9 @@ import static cgap.kernels.Vec.L;
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
  * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
  * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
- * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1) is the
- * same path with one-token tiles; it streams the weights once, which makes it bandwidth bound.
+ * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1)
+ * streams BF16 rows directly (decodeBF16), other dtypes take this path with one-token tiles; either way it reads
+ * the weights once, which makes it bandwidth bound.
  *
  * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
  * thread count): each output is one dot product in which vector lane j accumulates, with FMA and in
@@ -50,7 +52,7 @@ public final class MatMul {
     /** Longest row the BF16 decode path streams one at a time (see decodeBF16). */
     static final int DECODE_SHORT_ROW = 4096;
 
-    /** Per-thread scratch: a chunk's f32 weight block and its vector accumulators. */
+    /** Per-thread scratch: a chunk's f32 weight block, its vector accumulators, and L tokens' lane sums. */
     private static final class Scratch {
         final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN];
         final float[] accumulators = new float[CHUNK_ROWS * TOKEN_BLOCK * L];
@@ -163,16 +165,18 @@ public final class MatMul {
             // Lanes summed in the fixed tree (L tokens at a time), then the columns past the last whole vector in order.
             float[] sums = scratch.sums;
             for (int r = r0; r < r1; r++) {
-                for (int t = 0; t < tokens; t++) {
-                    int lane = t % L;
-                    if (lane == 0 && upper > 0) {
-                        if (t + L <= tokens) Vec.sumLanesOfEach(acc, (r - r0) * rowStep + t * L, sums);
-                        else for (int k = 0; t + k < tokens; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, (r - r0) * rowStep + (t + k) * L));
+                int accRow = (r - r0) * rowStep;
+                for (int g = 0; g < tokens; g += L) {
+                    int group = Math.min(L, tokens - g);
+                    if (upper == 0) Arrays.fill(sums, 0f);
+                    else if (group == L) Vec.sumLanesOfEach(acc, accRow + g * L, sums);
+                    else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, accRow + (g + k) * L));
+                    for (int k = 0; k < group; k++) {
+                        int t = t0 + g + k;
+                        float sum = sums[k];
+                        for (int c = upper; c < cols; c++) sum = Math.fma(x[t * cols + c], w.get(r, c), sum);
+                        out[t * rows + r] = sum;
                     }
-                    float sum = upper > 0 ? sums[lane] : 0f;
-                    int xRow = (t0 + t) * cols;
-                    for (int c = upper; c < cols; c++) sum = Math.fma(x[xRow + c], w.get(r, c), sum);
-                    out[(t0 + t) * rows + r] = sum;
                 }
             }
         }
@@ -267,8 +271,8 @@ public final class MatMul {
     }
 
     /**
-     * Eight tokens (packed x: token i's vector of columns c.. at xp[x0 + c*TOKEN_TILE + i*L]) times three weight rows (block rows at b + j*K_BLOCK), over n
-     * columns (a multiple of L). Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
+     * Eight tokens (packed x: token i's vector of columns c.. at xp[x0 + c*TOKEN_TILE + i*L]) times three weight
+     * rows (block rows at b + j*WIDEN_SPAN), over n columns (a multiple of L). Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
      */
     private static void tile8x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {

@@ -82,6 +82,10 @@ final class Vec {
         return FloatVector.fromArray(F, index, 0);
     }
 
+    private static FloatVector vectorAt(float[] a, int offset, int k) {
+        return FloatVector.fromArray(F, a, offset + k * L);
+    }
+
     private static FloatVector level(FloatVector x, FloatVector y, FloatVector low, FloatVector high) {
         return low.selectFrom(x, y).add(high.selectFrom(x, y));
     }
@@ -95,26 +99,24 @@ final class Vec {
             for (int k = 0; k < L; k++) sums[k] = sumLanes(FloatVector.fromArray(F, a, offset + k * L));
             return;
         }
-        FloatVector result;
+        // Eight vectors into the last three levels: at L = 16 the first level's results, at L = 8 the inputs.
+        FloatVector v0, v1, v2, v3, v4, v5, v6, v7;
         if (L == 16) {
-            FloatVector p0 = level(FloatVector.fromArray(F, a, offset), FloatVector.fromArray(F, a, offset + L), LOW_8, HIGH_8);
-            FloatVector p1 = level(FloatVector.fromArray(F, a, offset + 2 * L), FloatVector.fromArray(F, a, offset + 3 * L), LOW_8, HIGH_8);
-            FloatVector p2 = level(FloatVector.fromArray(F, a, offset + 4 * L), FloatVector.fromArray(F, a, offset + 5 * L), LOW_8, HIGH_8);
-            FloatVector p3 = level(FloatVector.fromArray(F, a, offset + 6 * L), FloatVector.fromArray(F, a, offset + 7 * L), LOW_8, HIGH_8);
-            FloatVector p4 = level(FloatVector.fromArray(F, a, offset + 8 * L), FloatVector.fromArray(F, a, offset + 9 * L), LOW_8, HIGH_8);
-            FloatVector p5 = level(FloatVector.fromArray(F, a, offset + 10 * L), FloatVector.fromArray(F, a, offset + 11 * L), LOW_8, HIGH_8);
-            FloatVector p6 = level(FloatVector.fromArray(F, a, offset + 12 * L), FloatVector.fromArray(F, a, offset + 13 * L), LOW_8, HIGH_8);
-            FloatVector p7 = level(FloatVector.fromArray(F, a, offset + 14 * L), FloatVector.fromArray(F, a, offset + 15 * L), LOW_8, HIGH_8);
-            FloatVector q0 = level(p0, p1, LOW_4, HIGH_4), q1 = level(p2, p3, LOW_4, HIGH_4);
-            FloatVector q2 = level(p4, p5, LOW_4, HIGH_4), q3 = level(p6, p7, LOW_4, HIGH_4);
-            result = level(level(q0, q1, LOW_2, HIGH_2), level(q2, q3, LOW_2, HIGH_2), LOW_1, HIGH_1);
+            v0 = level(vectorAt(a, offset, 0), vectorAt(a, offset, 1), LOW_8, HIGH_8);
+            v1 = level(vectorAt(a, offset, 2), vectorAt(a, offset, 3), LOW_8, HIGH_8);
+            v2 = level(vectorAt(a, offset, 4), vectorAt(a, offset, 5), LOW_8, HIGH_8);
+            v3 = level(vectorAt(a, offset, 6), vectorAt(a, offset, 7), LOW_8, HIGH_8);
+            v4 = level(vectorAt(a, offset, 8), vectorAt(a, offset, 9), LOW_8, HIGH_8);
+            v5 = level(vectorAt(a, offset, 10), vectorAt(a, offset, 11), LOW_8, HIGH_8);
+            v6 = level(vectorAt(a, offset, 12), vectorAt(a, offset, 13), LOW_8, HIGH_8);
+            v7 = level(vectorAt(a, offset, 14), vectorAt(a, offset, 15), LOW_8, HIGH_8);
         } else {
-            FloatVector q0 = level(FloatVector.fromArray(F, a, offset), FloatVector.fromArray(F, a, offset + L), LOW_4, HIGH_4);
-            FloatVector q1 = level(FloatVector.fromArray(F, a, offset + 2 * L), FloatVector.fromArray(F, a, offset + 3 * L), LOW_4, HIGH_4);
-            FloatVector q2 = level(FloatVector.fromArray(F, a, offset + 4 * L), FloatVector.fromArray(F, a, offset + 5 * L), LOW_4, HIGH_4);
-            FloatVector q3 = level(FloatVector.fromArray(F, a, offset + 6 * L), FloatVector.fromArray(F, a, offset + 7 * L), LOW_4, HIGH_4);
-            result = level(level(q0, q1, LOW_2, HIGH_2), level(q2, q3, LOW_2, HIGH_2), LOW_1, HIGH_1);
+            v0 = vectorAt(a, offset, 0); v1 = vectorAt(a, offset, 1); v2 = vectorAt(a, offset, 2); v3 = vectorAt(a, offset, 3);
+            v4 = vectorAt(a, offset, 4); v5 = vectorAt(a, offset, 5); v6 = vectorAt(a, offset, 6); v7 = vectorAt(a, offset, 7);
         }
+        FloatVector q0 = level(v0, v1, LOW_4, HIGH_4), q1 = level(v2, v3, LOW_4, HIGH_4);
+        FloatVector q2 = level(v4, v5, LOW_4, HIGH_4), q3 = level(v6, v7, LOW_4, HIGH_4);
+        FloatVector result = level(level(q0, q1, LOW_2, HIGH_2), level(q2, q3, LOW_2, HIGH_2), LOW_1, HIGH_1);
         result.intoArray(sums, 0);
         for (int k = 0; k < L; k++) { // bit reversal is its own inverse: swap each pair once
             int lane = BIT_REVERSED_LANE[k];
