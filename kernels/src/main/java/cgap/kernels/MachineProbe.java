@@ -73,12 +73,11 @@ public final class MachineProbe {
     private static final long READ_PIECE = 1L << 18;
 
     /**
-     * Wall-clock rate in GB/s of plain streaming reads over the given segments (e.g. a model's mapped weights),
-     * {@code passes} passes one after the other, in 256 KiB pieces handed out to all threads: the ceiling for
-     * any pass that reads the same bytes from the same memory. Measured here, a model-sized stream gets less
-     * than {@link #bandwidthGBs()}'s 128 MiB buffer, so this is the yardstick for decode; as many passes as a
-     * timed run reads the weights cover a like span of time, so a short quiet moment on a shared machine
-     * cannot flatter it.
+     * Wall-clock rate in GB/s of plain streaming reads over the given native segments (e.g. a model's mapped
+     * weights), {@code passes} passes one after the other, in 256 KiB pieces handed out to all threads: the
+     * ceiling for any pass that reads the same bytes from the same memory, so the yardstick for decode. On a
+     * shared machine time it in the same moments as the work it is set against (e.g. one pass after each
+     * decode step), since the memory's speed drifts within seconds.
      */
     public static double readGBs(List<MemorySegment> segments, int passes) {
         if (passes < 1) throw new IllegalArgumentException("readGBs: passes must be >= 1, got " + passes);
@@ -122,14 +121,26 @@ public final class MachineProbe {
         return lo;
     }
 
+    /** Every address, as one segment: see {@link #sum}, which checks its range against the real segment first. */
+    @SuppressWarnings("restricted")
+    private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /**
+     * Sum of the floats in [from, to) of a native segment. It reads through one constant segment at absolute
+     * addresses, so that its compiled code does not depend on which segment classes it met first: through the
+     * segment itself the same loop was measured at 25 or at 34 GB/s depending on that history alone.
+     */
     private static float sum(MemorySegment data, long from, long to) {
-        long step = (long) L * Float.BYTES;
+        if (!data.isNative() || from < 0 || to > data.byteSize() || !data.scope().isAlive()) {
+            throw new IllegalArgumentException("sum: [" + from + ", " + to + ") is not inside a live native segment of " + data.byteSize() + " bytes");
+        }
+        long step = (long) L * Float.BYTES, base = data.address();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (long at = from; at + 4 * step <= to; at += 4 * step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(F, data, at, ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(FloatVector.fromMemorySegment(F, data, at + step, ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(FloatVector.fromMemorySegment(F, data, at + 2 * step, ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(FloatVector.fromMemorySegment(F, data, at + 3 * step, ByteOrder.LITTLE_ENDIAN));
+        for (long at = base + from; at + 4 * step <= base + to; at += 4 * step) {
+            a0 = a0.add(FloatVector.fromMemorySegment(F, ALL_MEMORY, at, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, ALL_MEMORY, at + step, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, ALL_MEMORY, at + 2 * step, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, ALL_MEMORY, at + 3 * step, ByteOrder.LITTLE_ENDIAN));
         }
         return Vec.sumLanes(a0.add(a1).add(a2.add(a3)));
     }

@@ -67,7 +67,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new SafetensorsException(file + ": " + fileBytes
                         + " bytes is too short for a safetensors file (the header length alone takes 8)");
             }
-            MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, fileBytes, arena);
+            MemorySegment whole = nativeView(channel.map(FileChannel.MapMode.READ_ONLY, 0, fileBytes, arena), arena);
             long headerBytes = whole.get(U64_LE, 0); // unsigned on disk: a huge value reads as negative
             if (headerBytes < 0 || headerBytes > SafetensorsHeader.MAX_HEADER_BYTES) {
                 throw new SafetensorsException(file + ": header length " + Long.toUnsignedString(headerBytes)
@@ -92,6 +92,17 @@ public final class SafetensorsFile implements AutoCloseable {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * The same mapped bytes as a plain native segment (same bounds, same arena, so closing still unmaps and
+     * invalidates it). Why: the JIT compiles each kernel's loads against the segment classes it has seen, and
+     * mapped segments beside the native ones of the JIT warm-up made those loads bimorphic; decode ran 20 to
+     * 30% slower that way, side by side on the same machine (bench/RESULTS.md, 2026-12-04 evening).
+     */
+    @SuppressWarnings("restricted") // same address range and arena as the mapping: nothing is widened
+    private static MemorySegment nativeView(MemorySegment mapped, Arena arena) {
+        return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null);
     }
 
     public Path path() {

@@ -18,6 +18,7 @@ import static cgap.engine.safetensors.TestFiles.rawFile;
 import static cgap.engine.safetensors.TestFiles.writeBytes;
 import static cgap.engine.safetensors.TestFiles.writeFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One malformed file per rule of the format; each must be refused with a message naming the file and the fault. */
@@ -344,5 +345,21 @@ class SafetensorsValidationTest {
         SafetensorsFile f = SafetensorsFile.open(file);
         f.close();
         expectError(() -> f.tensor("w"), file.toString(), "tensor 'w'", "closed");
+    }
+
+    /** Weights are handed out as plain native segments (see SafetensorsFile.nativeView): bounds and liveness still hold. */
+    @Test
+    void tensorDataKeepsItsBoundsAndDiesWithTheFile() {
+        byte[] data = new byte[8];
+        java.nio.ByteBuffer.wrap(data).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f);
+        Path file = writeFile(dir, "ok.safetensors", ONE_F32, data);
+        SafetensorsFile f = SafetensorsFile.open(file);
+        java.lang.foreign.MemorySegment w = f.tensor("w").data();
+        java.lang.foreign.ValueLayout.OfFloat le = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(-2f, w.get(le, 4));
+        assertEquals(8, w.byteSize());
+        assertThrows(IndexOutOfBoundsException.class, () -> w.get(le, 8));
+        f.close();
+        assertThrows(IllegalStateException.class, () -> w.get(le, 0));
     }
 }

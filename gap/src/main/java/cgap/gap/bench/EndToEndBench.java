@@ -20,8 +20,8 @@ import java.util.TreeSet;
 /**
  * Prefill and decode speed of one model, as medians of timed runs after a warm-up, with the machine's
  * limits beside them so the figures read as efficiencies: the FMA peak for prefill, and for decode the rate
- * of a plain streaming read of the model's own weights, as many passes as decode steps, timed right after
- * each decode run so both cover a like span of a shared machine. {@link MachineProbe#bandwidthGBs()} (a
+ * of a plain streaming read of the model's own weights, one pass after each decode step, so that both rates
+ * are sampled in the same moments of a shared machine. {@link MachineProbe#bandwidthGBs()} (a
  * 128 MiB buffer) is reported too, as the optimistic figure.
  */
 public final class EndToEndBench {
@@ -66,6 +66,7 @@ public final class EndToEndBench {
         try (Model m = Model.load(dir)) {
             Transformer t = m.transformer();
             List<MemorySegment> weights = weightsOneTokenReads(m);
+            double weightBytes = weights.stream().mapToLong(MemorySegment::byteSize).sum();
             double[] readGbs = new double[runs];
             int[] tokens = new SplittableRandom(7).ints(prefill, 0, t.vocab()).toArray();
             double[] prefillS = new double[runs];
@@ -74,22 +75,27 @@ public final class EndToEndBench {
                 KvCache cache = t.newCache();
                 long start = System.nanoTime();
                 t.forward(tokens, cache, HookRegistry.none(), Transformer.Logits.LAST);
-                long mid = System.nanoTime();
+                long prefillNanos = System.nanoTime() - start;
+                // Each decode step is followed by one plain read of as many weight bytes, so the two rates are taken
+                // in the same moments: on a shared VM the memory's speed drifts by a third within seconds.
                 int next = tokens[prefill - 1];
+                double decodeSeconds = 0, readSeconds = 0;
                 for (int i = 0; i < decode; i++) {
+                    long stepStart = System.nanoTime();
                     float[] logits = t.forward(new int[] {next}, cache, HookRegistry.none(), Transformer.Logits.LAST);
                     next = cgap.engine.runtime.Generator.argmax(logits, 0, t.vocab());
+                    decodeSeconds += (System.nanoTime() - stepStart) / 1e9;
+                    readSeconds += weightBytes / MachineProbe.readGBs(weights, 1) / 1e9;
                 }
-                long end = System.nanoTime();
-                double read = MachineProbe.readGBs(weights, decode); // as many passes as decode steps: the same span
+                double read = weightBytes * decode / readSeconds / 1e9;
                 if (run >= 0) {
-                    prefillS[run] = (mid - start) / 1e9;
-                    decodeS[run] = (end - mid) / 1e9;
+                    prefillS[run] = prefillNanos / 1e9;
+                    decodeS[run] = decodeSeconds;
                     readGbs[run] = read;
                 }
                 if (verbose) {
                     System.err.printf(Locale.ROOT, "%s: prefill %.3f s, decode %.3f s, plain read of the weights %.1f GB/s%n",
-                            run < 0 ? "warm-up" : "run " + (run + 1), (mid - start) / 1e9, (end - mid) / 1e9, read);
+                            run < 0 ? "warm-up" : "run " + (run + 1), prefillNanos / 1e9, decodeSeconds, read);
                 }
             }
             return new Result(dir.toString(), prefill, decode, prefill / median(prefillS), decode / median(decodeS),
