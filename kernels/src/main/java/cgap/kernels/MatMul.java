@@ -64,14 +64,43 @@ public final class MatMul {
     private MatMul() {}
 
     public static void matmul(float[] x, int T, WeightMatrix w, float[] out) {
-        checkShapes(x, T, w, out);
-        if (T == 0 || w.rows() == 0) return;
-        if (T == 1 && w.dtype() == DType.BF16) {
-            Parallel.forChunks(w.rows(), DECODE_CHUNK_ROWS, (r0, r1) -> decodeBF16(x, w, out, r0, r1));
-        } else {
-            float[] packed = packTokenTiles(x, T, w.cols());
-            Parallel.forChunks(w.rows(), CHUNK_ROWS, (r0, r1) -> matmulRows(x, packed, T, w, out, r0, r1));
+        matmulEach(x, T, new WeightMatrix[] {w}, new float[][] {out});
+    }
+
+    /**
+     * outs[i] = x W_i^T for every i (each as {@link #matmul}, same bits), in one pass over the threads: the
+     * chunks of all the matrices go to the pool as one job, so the q/k/v or gate/up projections of a layer
+     * cost one hand-off and one wait for the slowest chunk instead of one each, and x is packed once.
+     * The matrices must share their column count.
+     */
+    public static void matmulEach(float[] x, int T, WeightMatrix[] ws, float[][] outs) {
+        if (ws.length != outs.length) {
+            throw new IllegalArgumentException("matmulEach: " + ws.length + " matrices but " + outs.length + " outputs");
         }
+        for (int i = 0; i < ws.length; i++) {
+            if (ws[i].cols() != ws[0].cols()) {
+                throw new IllegalArgumentException("matmulEach: matrix " + i + " has " + ws[i].cols() + " columns, matrix 0 has " + ws[0].cols());
+            }
+            checkShapes(x, T, ws[i], outs[i]);
+            for (int j = 0; j < i; j++) {
+                if (outs[j] == outs[i]) throw new IllegalArgumentException("matmulEach: outputs " + j + " and " + i + " are the same array");
+            }
+        }
+        if (T == 0 || ws.length == 0) return;
+        boolean decode = T == 1 && Arrays.stream(ws).allMatch(w -> w.dtype() == DType.BF16);
+        int chunkRows = decode ? DECODE_CHUNK_ROWS : CHUNK_ROWS;
+        // firstChunk[i]: the index of matrix i's first chunk in the joint numbering.
+        int[] firstChunk = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) firstChunk[i + 1] = firstChunk[i] + (ws[i].rows() + chunkRows - 1) / chunkRows;
+        float[] packed = decode ? null : packTokenTiles(x, T, ws[0].cols());
+        Parallel.forChunks(firstChunk[ws.length], 1, (c, unused) -> {
+            int i = 0;
+            while (c >= firstChunk[i + 1]) i++;
+            WeightMatrix w = ws[i];
+            int r0 = (c - firstChunk[i]) * chunkRows, r1 = Math.min(w.rows(), r0 + chunkRows);
+            if (decode) decodeBF16(x, w, outs[i], r0, r1);
+            else matmulRows(x, packed, T, w, outs[i], r0, r1);
+        });
     }
 
     /**

@@ -98,6 +98,48 @@ class MatMulTest {
         }
     }
 
+    /** Several matrices in one job give each the bits of its own call, for decode (T = 1) and the tiled path, mixed dtypes included. */
+    @Test
+    void matmulEachGivesTheBitsOfSeparateCalls() {
+        SplittableRandom random = new SplittableRandom(4);
+        int cols = MatMul.DECODE_SHORT_ROW + 33;
+        try (Arena arena = Arena.ofShared()) {
+            // Row counts that leave partial chunks, so matrices meet mid-chunk-numbering.
+            WeightMatrix[] bf16 = {TestData.matrix(arena, DType.BF16, TestData.gaussian(random, 70 * cols), 70, cols),
+                    TestData.matrix(arena, DType.BF16, TestData.gaussian(random, 9 * cols), 9, cols),
+                    TestData.matrix(arena, DType.BF16, TestData.gaussian(random, 131 * cols), 131, cols)};
+            WeightMatrix[] mixed = {bf16[1], TestData.matrix(arena, DType.F16, TestData.gaussian(random, 25 * cols), 25, cols),
+                    TestData.matrix(arena, DType.F32, TestData.gaussian(random, 3 * cols), 3, cols)};
+            for (WeightMatrix[] ws : new WeightMatrix[][] {bf16, mixed}) {
+                for (int T : new int[] {1, 11}) {
+                    float[] x = TestData.gaussian(random, T * cols);
+                    float[][] joint = new float[ws.length][];
+                    for (int i = 0; i < ws.length; i++) joint[i] = new float[T * ws[i].rows()];
+                    MatMul.matmulEach(x, T, ws, joint);
+                    for (int i = 0; i < ws.length; i++) {
+                        float[] alone = new float[T * ws[i].rows()];
+                        MatMul.matmul(x, T, ws[i], alone);
+                        for (int j = 0; j < alone.length; j++) {
+                            assertEquals(Float.floatToRawIntBits(alone[j]), Float.floatToRawIntBits(joint[i][j]),
+                                    ws[i].dtype() + " matrix " + i + " T=" + T + " output " + j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulEachRejectsMismatchedMatricesAndSharedOutputs() {
+        WeightMatrix a = WeightMatrix.ofFloats(new float[6], 2, 3), b = WeightMatrix.ofFloats(new float[8], 2, 4);
+        float[] x = new float[4], out = new float[2];
+        IllegalArgumentException columns = assertThrows(IllegalArgumentException.class,
+                () -> MatMul.matmulEach(x, 1, new WeightMatrix[] {a, b}, new float[][] {new float[2], new float[2]}));
+        assertEquals("matmulEach: matrix 1 has 4 columns, matrix 0 has 3", columns.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> MatMul.matmulEach(x, 1, new WeightMatrix[] {a, a}, new float[][] {out, out}));
+        assertThrows(IllegalArgumentException.class, () -> MatMul.matmulEach(x, 1, new WeightMatrix[] {a}, new float[][] {out, out}));
+    }
+
     @Test
     void rejectsShortArraysAndAliasing() {
         WeightMatrix w = WeightMatrix.ofFloats(new float[6], 2, 3);

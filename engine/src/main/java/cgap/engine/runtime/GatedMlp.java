@@ -16,9 +16,8 @@ public record GatedMlp(WeightMatrix gate, WeightMatrix up, WeightMatrix down, Ac
         int f = gate.rows();
         float[] g = new float[T * f];
         float[] u = new float[T * f];
-        MatMul.matmul(h, T, gate, g);
+        MatMul.matmulEach(h, T, new WeightMatrix[] {gate, up}, new float[][] {g, u});
         hooks.fire(HookPoint.MLP_PRE, layer, g, T, f, pos0);
-        MatMul.matmul(h, T, up, u);
         act.glu(g, u, g, T * f);
         hooks.fire(HookPoint.MLP_POST, layer, g, T, f, pos0);
         MatMul.matmul(g, T, down, out);

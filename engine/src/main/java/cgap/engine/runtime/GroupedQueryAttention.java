@@ -20,9 +20,11 @@ public record GroupedQueryAttention(
 
     @Override
     public void forward(float[] h, int T, int pos0, int layer, KvCache cache, HookRegistry hooks, float[] out) {
-        float[] q = project(h, T, wq, qBias);
-        float[] k = project(h, T, wk, kBias);
-        float[] v = project(h, T, wv, vBias);
+        float[] q = new float[T * wq.rows()], k = new float[T * wk.rows()], v = new float[T * wv.rows()];
+        MatMul.matmulEach(h, T, new WeightMatrix[] {wq, wk, wv}, new float[][] {q, k, v});
+        if (qBias != null) addBias(q, T, qBias);
+        if (kBias != null) addBias(k, T, kBias);
+        if (vBias != null) addBias(v, T, vBias);
         if (qNorm != null) {
             qNorm.apply(q, q, qkNormPerHead ? T * heads : T);
             kNorm.apply(k, k, qkNormPerHead ? T * kvHeads : T);
