@@ -57,6 +57,8 @@ public final class MatMul {
         final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN];
         final float[] accumulators = new float[CHUNK_ROWS * TOKEN_BLOCK * L];
         final float[] sums = new float[L];
+        /** A BF16 decode chunk's row accumulators, lane-summed L rows at a time at the end of the chunk. */
+        final float[] decodeAccumulators = new float[DECODE_CHUNK_ROWS * L];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -221,15 +223,32 @@ public final class MatMul {
      * summation order is the one above either way, so this gives the same bits as the tiled path.
      */
     private static void decodeBF16(float[] x, WeightMatrix w, float[] out, int r0, int r1) {
+        Scratch scratch = SCRATCH.get();
+        float[] acc = scratch.decodeAccumulators, sums = scratch.sums;
         int r = r0;
         // One row's single FMA chain moves L*2 bytes per FMA latency: enough at L = 16, too little at L = 8.
         if (w.cols() > DECODE_SHORT_ROW || L < 16) {
-            for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, out, r);
+            for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, r, acc, (r - r0) * L);
         }
-        for (; r < r1; r++) out[r] = decodeRowBF16(x, w, r);
+        for (; r < r1; r++) decodeRowBF16(x, w, r).intoArray(acc, (r - r0) * L);
+        // The lane sums L rows at a time, off the rows' critical path (one reduction tree per row was a serial
+        // tail behind every row's last load), then the columns past the last whole vector.
+        int upper = F.loopBound(w.cols());
+        for (int g = r0; g < r1; g += L) {
+            int group = Math.min(L, r1 - g);
+            if (upper == 0) Arrays.fill(sums, 0f);
+            else if (group == L) Vec.sumLanesOfEach(acc, (g - r0) * L, sums);
+            else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, (g - r0 + k) * L));
+            for (int k = 0; k < group; k++) {
+                float sum = sums[k];
+                for (int c = upper; c < w.cols(); c++) sum = Math.fma(x[c], w.get(g + k, c), sum);
+                out[g + k] = sum;
+            }
+        }
     }
 
-    private static float decodeRowBF16(float[] x, WeightMatrix w, int r) {
+    /** Row r's L-lane accumulator (its lanes not yet summed). */
+    private static FloatVector decodeRowBF16(float[] x, WeightMatrix w, int r) {
         int upper = F.loopBound(w.cols());
         MemorySegment data = w.data();
         long row = w.offset(r, 0);
@@ -237,41 +256,36 @@ public final class MatMul {
         for (int c = 0; c < upper; c += L) {
             acc = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, row + (long) c * DType.BF16.bytes), acc);
         }
-        return finishDecode(acc, x, w, r, upper);
+        return acc;
     }
 
-    private static void decodeEightRowsBF16(float[] x, WeightMatrix w, float[] out, int r) {
+    /** Rows r..r+7's accumulators, into acc from a0. */
+    private static void decodeEightRowsBF16(float[] x, WeightMatrix w, int r, float[] acc, int a0) {
         int upper = F.loopBound(w.cols());
         MemorySegment data = w.data();
         long rowBytes = (long) w.cols() * DType.BF16.bytes;
         long w0 = w.offset(r, 0);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector v0 = FloatVector.zero(F), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0, v6 = v0, v7 = v0;
         for (int c = 0; c < upper; c += L) {
             FloatVector xv = FloatVector.fromArray(F, x, c);
             long at = w0 + (long) c * DType.BF16.bytes;
-            a0 = xv.fma(Vec.loadBF16(data, at), a0);
-            a1 = xv.fma(Vec.loadBF16(data, at + rowBytes), a1);
-            a2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), a2);
-            a3 = xv.fma(Vec.loadBF16(data, at + 3 * rowBytes), a3);
-            a4 = xv.fma(Vec.loadBF16(data, at + 4 * rowBytes), a4);
-            a5 = xv.fma(Vec.loadBF16(data, at + 5 * rowBytes), a5);
-            a6 = xv.fma(Vec.loadBF16(data, at + 6 * rowBytes), a6);
-            a7 = xv.fma(Vec.loadBF16(data, at + 7 * rowBytes), a7);
+            v0 = xv.fma(Vec.loadBF16(data, at), v0);
+            v1 = xv.fma(Vec.loadBF16(data, at + rowBytes), v1);
+            v2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), v2);
+            v3 = xv.fma(Vec.loadBF16(data, at + 3 * rowBytes), v3);
+            v4 = xv.fma(Vec.loadBF16(data, at + 4 * rowBytes), v4);
+            v5 = xv.fma(Vec.loadBF16(data, at + 5 * rowBytes), v5);
+            v6 = xv.fma(Vec.loadBF16(data, at + 6 * rowBytes), v6);
+            v7 = xv.fma(Vec.loadBF16(data, at + 7 * rowBytes), v7);
         }
-        out[r] = finishDecode(a0, x, w, r, upper);
-        out[r + 1] = finishDecode(a1, x, w, r + 1, upper);
-        out[r + 2] = finishDecode(a2, x, w, r + 2, upper);
-        out[r + 3] = finishDecode(a3, x, w, r + 3, upper);
-        out[r + 4] = finishDecode(a4, x, w, r + 4, upper);
-        out[r + 5] = finishDecode(a5, x, w, r + 5, upper);
-        out[r + 6] = finishDecode(a6, x, w, r + 6, upper);
-        out[r + 7] = finishDecode(a7, x, w, r + 7, upper);
-    }
-
-    private static float finishDecode(FloatVector acc, float[] x, WeightMatrix w, int r, int upper) {
-        float sum = upper > 0 ? Vec.sumLanes(acc) : 0f;
-        for (int c = upper; c < w.cols(); c++) sum = Math.fma(x[c], w.get(r, c), sum);
-        return sum;
+        v0.intoArray(acc, a0);
+        v1.intoArray(acc, a0 + L);
+        v2.intoArray(acc, a0 + 2 * L);
+        v3.intoArray(acc, a0 + 3 * L);
+        v4.intoArray(acc, a0 + 4 * L);
+        v5.intoArray(acc, a0 + 5 * L);
+        v6.intoArray(acc, a0 + 6 * L);
+        v7.intoArray(acc, a0 + 7 * L);
     }
 
     /** Decodes W[r, c0..c1) to f32 into dst starting at dstOffset. */
