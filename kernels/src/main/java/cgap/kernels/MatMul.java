@@ -27,8 +27,8 @@ import static cgap.kernels.Vec.L;
  * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
  * thread count): each output is one dot product in which vector lane j accumulates, with FMA and in
  * increasing c, the products of the columns c = j (mod L) below the last whole vector; the L lanes are
- * then summed by {@link Vec#sumLanes} (by {@link Vec#sumLanesOfEach}, the same tree for L tokens at once, in
- * the tiled path), and the remaining columns are added in order with FMA.
+ * then summed by {@link Vec#sumLanes} (by {@link Vec#sumLanesOfEach}, the same tree for L outputs at once:
+ * L tokens of a row in the tiled path, L rows in decode), and the remaining columns are added in order with FMA.
  * L is the preferred float vector length of the machine, so the last bits can differ between machines.
  */
 public final class MatMul {
