@@ -3,6 +3,7 @@ package cgap.kernels;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -72,8 +73,10 @@ class MatMulTest {
     @Test
     void eachTokenGetsTheSameBitsAloneOrInABatch() {
         SplittableRandom random = new SplittableRandom(3);
-        // The last shape has whole and partial groups of L tokens for the batched lane sums, and crosses a widening span.
-        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 33, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37}};
+        // The third shape has whole and partial groups of L tokens for the batched lane sums, and crosses a widening
+        // span; the last has decode chunks of hundreds of rows, ending in a partial one.
+        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 33, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37},
+                {2001, 40, 2}};
         try (Arena arena = Arena.ofShared()) {
             for (DType dtype : DType.values()) {
                 for (int[] shape : shapes) {
@@ -138,6 +141,18 @@ class MatMulTest {
         assertEquals("matmulEach: matrix 1 has 4 columns, matrix 0 has 3", columns.getMessage());
         assertThrows(IllegalArgumentException.class, () -> MatMul.matmulEach(x, 1, new WeightMatrix[] {a, a}, new float[][] {out, out}));
         assertThrows(IllegalArgumentException.class, () -> MatMul.matmulEach(x, 1, new WeightMatrix[] {a}, new float[][] {out, out}));
+    }
+
+    /** About 4 MiB of weights per decode chunk, fewer rows for small matrices, always a multiple of 16 within the bounds. */
+    @Test
+    void decodeChunkRows() {
+        int threads = Parallel.threads();
+        WeightMatrix unembedding = new WeightMatrix(MemorySegment.NULL.reinterpret(128256L * 2048 * 2), DType.BF16, 128256, 2048);
+        assertEquals(MatMul.DECODE_MAX_CHUNK_ROWS, MatMul.decodeChunkRows(unembedding));
+        WeightMatrix down = new WeightMatrix(MemorySegment.NULL.reinterpret(2048L * 8192 * 2), DType.BF16, 2048, 8192);
+        assertEquals(Math.min(256, 2048 / (4 * threads) / 16 * 16), MatMul.decodeChunkRows(down));
+        WeightMatrix tiny = new WeightMatrix(MemorySegment.NULL.reinterpret(5L * 64 * 2), DType.BF16, 5, 64);
+        assertEquals(MatMul.DECODE_MIN_CHUNK_ROWS, MatMul.decodeChunkRows(tiny));
     }
 
     @Test
