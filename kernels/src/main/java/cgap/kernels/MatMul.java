@@ -48,9 +48,8 @@ public final class MatMul {
     static final int CHUNK_ROWS = 8 * ROW_TILE;
 
     /**
-     * Bytes of weights per chunk of the BF16 decode path: each thread then streams runs of about 4 MiB. Measured
-     * against 64-row chunks (256 KiB at 2048 columns): the unembedding went from 0.74-0.81 to 0.88-0.90 of a
-     * plain read of the same bytes, the smaller matrices did not change.
+     * Bytes of weights per chunk of the BF16 decode path: each thread then streams runs of about 4 MiB, which
+     * kept up with memory a little better than 64-row chunks (256 KiB at 2048 columns); see bench/RESULTS.md.
      */
     static final long DECODE_CHUNK_BYTES = 4L << 20;
     /** Bounds on a decode chunk's rows: a multiple of L (whole lane-sum groups) and of 8 (the eight-row kernel). */
