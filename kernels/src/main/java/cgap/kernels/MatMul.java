@@ -52,7 +52,7 @@ public final class MatMul {
      * kept up with memory a little better than 64-row chunks (256 KiB at 2048 columns); see bench/RESULTS.md.
      */
     static final long DECODE_CHUNK_BYTES = 4L << 20;
-    /** Bounds on a decode chunk's rows: a multiple of L (whole lane-sum groups) and of 8 (the eight-row kernel). */
+    /** Bounds on a decode chunk's rows, which are a multiple of 16: whole lane-sum groups (L <= 16) and eight-row blocks. */
     static final int DECODE_MIN_CHUNK_ROWS = 16, DECODE_MAX_CHUNK_ROWS = 1024;
     /** Longest row the BF16 decode path streams one at a time (see decodeBF16). */
     static final int DECODE_SHORT_ROW = 4096;
@@ -119,7 +119,7 @@ public final class MatMul {
     static int decodeChunkRows(WeightMatrix w) {
         long rowBytes = Math.max(1, (long) w.cols() * DType.BF16.bytes);
         long rows = Math.min(DECODE_CHUNK_BYTES / rowBytes, w.rows() / (4L * Parallel.threads()));
-        return (int) Math.clamp(rows / 16 * 16, DECODE_MIN_CHUNK_ROWS, DECODE_MAX_CHUNK_ROWS);
+        return Math.clamp(rows / 16 * 16, DECODE_MIN_CHUNK_ROWS, DECODE_MAX_CHUNK_ROWS);
     }
 
     /**
