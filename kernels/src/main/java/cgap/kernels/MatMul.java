@@ -216,9 +216,7 @@ public final class MatMul {
                 int accRow = (r - r0) * rowStep;
                 for (int g = 0; g < tokens; g += L) {
                     int group = Math.min(L, tokens - g);
-                    if (upper == 0) Arrays.fill(sums, 0f);
-                    else if (group == L) Vec.sumLanesOfEach(acc, accRow + g * L, sums);
-                    else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, accRow + (g + k) * L));
+                    sumLanesOfGroup(acc, accRow + g * L, group, upper, sums);
                     for (int k = 0; k < group; k++) {
                         int t = t0 + g + k;
                         float sum = sums[k];
@@ -253,15 +251,23 @@ public final class MatMul {
         int upper = F.loopBound(w.cols());
         for (int g = r0; g < r1; g += L) {
             int group = Math.min(L, r1 - g);
-            if (upper == 0) Arrays.fill(sums, 0f);
-            else if (group == L) Vec.sumLanesOfEach(acc, (g - r0) * L, sums);
-            else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, (g - r0 + k) * L));
+            sumLanesOfGroup(acc, (g - r0) * L, group, upper, sums);
             for (int k = 0; k < group; k++) {
                 float sum = sums[k];
                 for (int c = upper; c < w.cols(); c++) sum = Math.fma(x[c], w.get(g + k, c), sum);
                 out[g + k] = sum;
             }
         }
+    }
+
+    /**
+     * sums[k] = the lane sum of the accumulator at acc[offset + k*L], for k < group <= L (all zero when there was
+     * no whole vector to accumulate, upper == 0): the batched tree for a whole group, the same tree one by one otherwise.
+     */
+    private static void sumLanesOfGroup(float[] acc, int offset, int group, int upper, float[] sums) {
+        if (upper == 0) Arrays.fill(sums, 0f);
+        else if (group == L) Vec.sumLanesOfEach(acc, offset, sums);
+        else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, offset + k * L));
     }
 
     /** Row r's L-lane accumulator (its lanes not yet summed). */
