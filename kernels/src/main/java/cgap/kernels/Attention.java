@@ -22,8 +22,9 @@ import static cgap.kernels.Vec.L;
  *
  * <p>How: the queries that share a kv head (its GQA group, for a block of tokens) go into the lanes of a
  * vector, so both products become broadcast-FMA loops with no horizontal sums: scores[j][queries] +=
- * qT[d][queries] * k[j][d] over d, then outT[d][queries] += p[j][queries] * v[j][d] over j. Work is split
- * over (kv head, token block) pairs.
+ * qT[d][queries] * k[j][d] over d, then outT[d][queries] += p[j][queries] * v[j][d] over j. With fewer queries
+ * than lanes (decode: one token's GQA group) the second product puts output elements in the lanes instead,
+ * out[i][d..] += p[j][i] * v[j][d..], so that no lane idles. Work is split over (kv head, token block) pairs.
  *
  * <p>Order (fixed): each q.k is an FMA chain over d = 0..qkDim-1; each output element an FMA chain over
  * the keys in increasing j, where keys a query does not see contribute an exact zero. A query's result
@@ -92,6 +93,7 @@ public final class Attention {
         int kStride = nKvHeads * qkDim;
         for (int v = 0; v < lanes; v += L) {
             int j = keyStart;
+            for (; j + 8 <= keyEnd; j += 8) scores8(qT, lanes, v, kCache, (j * nKvHeads + kv) * qkDim, kStride, qkDim, scores, (j - keyStart) * lanes + v);
             for (; j + 4 <= keyEnd; j += 4) scores4(qT, lanes, v, kCache, (j * nKvHeads + kv) * qkDim, kStride, qkDim, scores, (j - keyStart) * lanes + v);
             for (; j < keyEnd; j++) scores1(qT, lanes, v, kCache, (j * nKvHeads + kv) * qkDim, qkDim, scores, (j - keyStart) * lanes + v);
         }
@@ -143,9 +145,18 @@ public final class Attention {
             }
         }
 
-        // outT[d*lanes + i] = sum_j p_ij v_j[d]
+        // out of query i, element d = sum_j p_ij v_j[d]
         int vStride = nKvHeads * vDim;
         int vBase = (keyStart * nKvHeads + kv) * vDim;
+        if (queries < L) {
+            // Fewer queries than lanes (decode): the lanes run over output elements instead, so none is wasted.
+            // Each element is still one FMA chain over the keys in increasing j: the same bits as below.
+            for (int i = 0; i < queries; i++) {
+                int dst = ((t0 + i / group) * nHeads + kv * group + i % group) * vDim;
+                weightedRow(scores, lanes, i, keys, vCache, vBase, vStride, vDim, out, dst);
+            }
+            return;
+        }
         for (int v = 0; v < lanes; v += L) {
             int d = 0;
             for (; d + 4 <= vDim; d += 4) weightedSum4(scores, lanes, v, keys, vCache, vBase + d, vStride, outT, d * lanes + v);
@@ -181,6 +192,31 @@ public final class Attention {
         a3.intoArray(scores, s + 3 * lanes);
     }
 
+    /** As {@link #scores4} for eight keys: eight FMA chains, enough to keep both FMA units busy. */
+    private static void scores8(float[] qT, int lanes, int v, float[] k, int k0, int kStride, int dim, float[] scores, int s) {
+        int k1 = k0 + kStride, k2 = k1 + kStride, k3 = k2 + kStride, k4 = k3 + kStride, k5 = k4 + kStride, k6 = k5 + kStride, k7 = k6 + kStride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int d = 0; d < dim; d++) {
+            FloatVector qv = FloatVector.fromArray(F, qT, d * lanes + v);
+            a0 = qv.fma(FloatVector.broadcast(F, k[k0 + d]), a0);
+            a1 = qv.fma(FloatVector.broadcast(F, k[k1 + d]), a1);
+            a2 = qv.fma(FloatVector.broadcast(F, k[k2 + d]), a2);
+            a3 = qv.fma(FloatVector.broadcast(F, k[k3 + d]), a3);
+            a4 = qv.fma(FloatVector.broadcast(F, k[k4 + d]), a4);
+            a5 = qv.fma(FloatVector.broadcast(F, k[k5 + d]), a5);
+            a6 = qv.fma(FloatVector.broadcast(F, k[k6 + d]), a6);
+            a7 = qv.fma(FloatVector.broadcast(F, k[k7 + d]), a7);
+        }
+        a0.intoArray(scores, s);
+        a1.intoArray(scores, s + lanes);
+        a2.intoArray(scores, s + 2 * lanes);
+        a3.intoArray(scores, s + 3 * lanes);
+        a4.intoArray(scores, s + 4 * lanes);
+        a5.intoArray(scores, s + 5 * lanes);
+        a6.intoArray(scores, s + 6 * lanes);
+        a7.intoArray(scores, s + 7 * lanes);
+    }
+
     private static void scores1(float[] qT, int lanes, int v, float[] k, int k0, int dim, float[] scores, int s) {
         FloatVector a0 = FloatVector.zero(F);
         for (int d = 0; d < dim; d++) a0 = FloatVector.fromArray(F, qT, d * lanes + v).fma(FloatVector.broadcast(F, k[k0 + d]), a0);
@@ -210,6 +246,42 @@ public final class Attention {
             a0 = FloatVector.fromArray(F, probabilities, j * lanes + v).fma(FloatVector.broadcast(F, values[v0 + j * vStride]), a0);
         }
         a0.intoArray(outT, o);
+    }
+
+    /**
+     * out[o + d] = sum_j p[j*lanes + i] * values[v0 + j*vStride + d] for d < vDim, keys in increasing j: query i's
+     * output with the output elements in the lanes, four vectors (four FMA chains) at a time.
+     */
+    private static void weightedRow(float[] probabilities, int lanes, int i, int keys, float[] values, int v0, int vStride,
+                                    int vDim, float[] out, int o) {
+        int d = 0;
+        for (; d + 4 * L <= vDim; d += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < keys; j++) {
+                FloatVector p = FloatVector.broadcast(F, probabilities[j * lanes + i]);
+                int row = v0 + j * vStride + d;
+                a0 = p.fma(FloatVector.fromArray(F, values, row), a0);
+                a1 = p.fma(FloatVector.fromArray(F, values, row + L), a1);
+                a2 = p.fma(FloatVector.fromArray(F, values, row + 2 * L), a2);
+                a3 = p.fma(FloatVector.fromArray(F, values, row + 3 * L), a3);
+            }
+            a0.intoArray(out, o + d);
+            a1.intoArray(out, o + d + L);
+            a2.intoArray(out, o + d + 2 * L);
+            a3.intoArray(out, o + d + 3 * L);
+        }
+        for (; d + L <= vDim; d += L) {
+            FloatVector a0 = FloatVector.zero(F);
+            for (int j = 0; j < keys; j++) {
+                a0 = FloatVector.broadcast(F, probabilities[j * lanes + i]).fma(FloatVector.fromArray(F, values, v0 + j * vStride + d), a0);
+            }
+            a0.intoArray(out, o + d);
+        }
+        for (; d < vDim; d++) {
+            float acc = 0f;
+            for (int j = 0; j < keys; j++) acc = Math.fma(probabilities[j * lanes + i], values[v0 + j * vStride + d], acc);
+            out[o + d] = acc;
+        }
     }
 
     /** Plain scalar reference, single-threaded. */
