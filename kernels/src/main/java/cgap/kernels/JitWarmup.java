@@ -16,11 +16,13 @@ public final class JitWarmup {
     public static void run() {
         try (Arena arena = Arena.ofShared()) {
             // Small shapes that still cross K blocks, row panels and column tails, with T over whole and partial
-            // token tiles; BF16 decode also on rows long enough for its eight-row path. C2 compiles a method
-            // after about 600 calls and 15000 loop trips, hence the call counts.
+            // token tiles. C2 compiles a method after about 600 calls and 15000 loop trips, hence the call counts.
             for (DType dtype : DType.values()) {
                 warmMatMul(arena, dtype, 26, MatMul.K_BLOCK + 18, 17, dtype == DType.BF16 ? 600 : 200);
             }
+            // BF16 decode on short rows (an odd number of 8-lane vectors, so the two-chain kernel's tail runs too) and
+            // on long ones. Without the short rows' own warm-up, decode with AVX2 ran C1 code for seconds.
+            warmMatMul(arena, DType.BF16, 64, 2 * MatMul.K_BLOCK + 8, 1, 800);
             warmMatMul(arena, DType.BF16, 16, MatMul.DECODE_SHORT_ROW + 40, 1, 800);
         }
         int T = 9, heads = 4, kvHeads = 2, dim = 64, width = heads * dim;

@@ -25,13 +25,23 @@ import static cgap.kernels.Vec.L;
  * the weights once, which makes it bandwidth bound.
  *
  * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
- * thread count): each output is one dot product in which vector lane j accumulates, with FMA and in
- * increasing c, the products of the columns c = j (mod L) below the last whole vector; the L lanes are
- * then summed by {@link Vec#sumLanes} (by {@link Vec#sumLanesOfEach}, the same tree for L outputs at once:
- * L tokens of a row in the tiled path, L rows in decode), and the remaining columns are added in order with FMA.
- * L is the preferred float vector length of the machine, so the last bits can differ between machines.
+ * thread count): each output is one dot product over {@link #CHAINS} FMA chains of L lanes. The whole vectors
+ * of a row (vector k: columns [kL, kL+L)) go to chain k mod CHAINS, where lane j accumulates, with FMA and in
+ * increasing c, the products of its columns c = j (mod L); the chains are added lane-wise, the L lanes then
+ * summed by {@link Vec#sumLanes} (by {@link Vec#sumLanesOfEach}, the same tree for L outputs at once: L tokens
+ * of a row in the tiled path, L rows in decode), and the columns past the last whole vector added in order with
+ * FMA. L is the preferred float vector length of the machine, so the last bits can differ between machines.
  */
 public final class MatMul {
+    /**
+     * FMA chains per output (see the summation order). Decode streams a row through its chains, and one chain of
+     * 8 lanes moves only 16 bytes of BF16 per FMA latency, too little to keep up with memory: with AVX2, two
+     * chains per row streamed the 128256 x 2048 unembedding at 0.87-1.05 of a plain read of the same bytes,
+     * against 0.66-0.71 for the earlier eight rows of one chain each (bench/RESULTS.md). At 16 lanes one does.
+     */
+    static final int CHAINS = L >= 16 ? 1 : 2;
+    /** Columns from one of a chain's vectors to its next. */
+    private static final int CHAIN_STEP = CHAINS * L;
     /** Tokens per register tile: 8 x 3 accumulators fit AVX-512's 32 registers, 4 x 3 AVX2's 16. */
     static final int TOKEN_TILE = L >= 16 ? 8 : 4;
     static final int ROW_TILE = 3;
@@ -57,10 +67,20 @@ public final class MatMul {
     /** Longest row the BF16 decode path streams one at a time (see decodeBF16). */
     static final int DECODE_SHORT_ROW = 4096;
 
+    /**
+     * Bytes per BF16 weight, a compile-time constant for the decode loops' addresses (C2 does not fold
+     * DType.BF16.bytes, an enum's field). With it and a plain {@code c < pairEnd} bound the two-chain loop
+     * compiles to a counted loop; before, it kept a range check and a safepoint poll in every iteration.
+     */
+    private static final int BF16_BYTES = 2;
+
+    /** Floats of one chain's accumulators in the tiled path; chain h's lie h times this further on. */
+    private static final int CHAIN_ACCUMULATORS = CHUNK_ROWS * TOKEN_BLOCK * L;
+
     /** Per-thread scratch: a chunk's f32 weight block, its vector accumulators, and L tokens' lane sums. */
     private static final class Scratch {
         final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN];
-        final float[] accumulators = new float[CHUNK_ROWS * TOKEN_BLOCK * L];
+        final float[] accumulators = new float[CHAINS * CHAIN_ACCUMULATORS];
         final float[] sums = new float[L];
         /** A BF16 decode chunk's row accumulators, lane-summed L rows at a time at the end of the chunk. */
         final float[] decodeAccumulators = new float[DECODE_MAX_CHUNK_ROWS * L];
@@ -187,25 +207,30 @@ public final class MatMul {
                     int n = Math.min(K_BLOCK, spanEnd - k0);
                     boolean first = k0 == 0;
                     int bk = k0 - s0;
-                    int t = 0;
-                    for (; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                        int x0 = (t0 + t) * upper + k0 * TOKEN_TILE; // t0 and t are multiples of TOKEN_TILE
-                        for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                            int a = (r - r0) * rowStep + t * L, b = (r - r0) * WIDEN_SPAN + bk;
-                            if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, n, acc, a, rowStep, first);
-                            else tile4x3(packed, x0, block, b, n, acc, a, rowStep, first);
+                    int t;
+                    // Chain h takes the block's vectors h, h + CHAINS, ... (K blocks start at multiples of CHAIN_STEP).
+                    for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
+                        int chainAcc = h * CHAIN_ACCUMULATORS, m = n - skip;
+                        for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                            int x0 = (t0 + t) * upper + (k0 + skip) * TOKEN_TILE; // t0 and t are multiples of TOKEN_TILE
+                            for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                                int a = chainAcc + (r - r0) * rowStep + t * L, b = (r - r0) * WIDEN_SPAN + bk + skip;
+                                if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, m, acc, a, rowStep, first);
+                                else tile4x3(packed, x0, block, b, m, acc, a, rowStep, first);
+                            }
                         }
-                    }
-                    for (; t < tokens; t++) {
-                        int x0 = (t0 + t) * cols + k0;
-                        for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                            tile1x3(x, x0, block, (r - r0) * WIDEN_SPAN + bk, n, acc, (r - r0) * rowStep + t * L, rowStep, first);
+                        for (; t < tokens; t++) {
+                            int x0 = (t0 + t) * cols + k0 + skip;
+                            for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                                tile1x3(x, x0, block, (r - r0) * WIDEN_SPAN + bk + skip, m, acc, chainAcc + (r - r0) * rowStep + t * L, rowStep, first);
+                            }
                         }
-                    }
-                    // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
-                    for (int r = fullPanelEnd; r < r1; r++) {
-                        for (t = 0; t < tokens; t++) {
-                            tile1x1(x, (t0 + t) * cols + k0, block, (r - r0) * WIDEN_SPAN + bk, n, acc, (r - r0) * rowStep + t * L, first);
+                        // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
+                        for (int r = fullPanelEnd; r < r1; r++) {
+                            for (int u = 0; u < tokens; u++) {
+                                tile1x1(x, (t0 + u) * cols + k0 + skip, block, (r - r0) * WIDEN_SPAN + bk + skip, m, acc,
+                                        chainAcc + (r - r0) * rowStep + u * L, first);
+                            }
                         }
                     }
                 }
@@ -216,6 +241,7 @@ public final class MatMul {
                 int accRow = (r - r0) * rowStep;
                 for (int g = 0; g < tokens; g += L) {
                     int group = Math.min(L, tokens - g);
+                    addChains(acc, accRow + g * L, group);
                     sumLanesOfGroup(acc, accRow + g * L, group, upper, sums);
                     for (int k = 0; k < group; k++) {
                         int t = t0 + g + k;
@@ -230,22 +256,26 @@ public final class MatMul {
 
     /**
      * Decode (T = 1) with BF16 weights, rows [r0, r1): each row streamed once from memory and widened in
-     * registers. With 16-lane vectors, rows up to {@value #DECODE_SHORT_ROW} columns go one at a time: a
-     * single sequential stream measured faster from DRAM than 2, 4 or 8 interleaved rows (26 vs 21 GB/s per
-     * core at 2048 columns, against 30 for a plain streaming sum). Longer rows, and all rows with shorter
-     * vectors (where one FMA chain cannot keep up with memory), go eight at a time: eight rows share each x
-     * load, which matters once x no longer fits L1 beside the stream (24 vs 18 GB/s at 8192 columns). The
-     * summation order is the one above either way, so this gives the same bits as the tiled path.
+     * registers. Rows up to {@value #DECODE_SHORT_ROW} columns go one at a time: a single sequential stream
+     * measured faster from DRAM than 2, 4 or 8 interleaved rows (26 vs 21 GB/s per core at 2048 columns,
+     * against 30 for a plain streaming sum). Longer rows go eight (four, with two chains) at a time: the rows
+     * share each x load, which matters once x no longer fits L1 beside the stream (24 vs 18 GB/s at 8192
+     * columns). The summation order is the one above either way, so this gives the same bits as the tiled path.
      */
     private static void decodeBF16(float[] x, WeightMatrix w, float[] out, int r0, int r1) {
         Scratch scratch = SCRATCH.get();
         float[] acc = scratch.decodeAccumulators, sums = scratch.sums;
         int r = r0;
-        // One row's single FMA chain moves L*2 bytes per FMA latency: enough at L = 16, too little at L = 8.
-        if (w.cols() > DECODE_SHORT_ROW || L < 16) {
-            for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, r, acc, (r - r0) * L);
+        if (w.cols() > DECODE_SHORT_ROW) {
+            for (; r + 8 <= r1; r += 8) {
+                if (CHAINS == 1) decodeEightRowsBF16(x, w, r, acc, (r - r0) * L);
+                else {
+                    decodeFourRowsTwoChainsBF16(x, w, r, acc, (r - r0) * L);
+                    decodeFourRowsTwoChainsBF16(x, w, r + 4, acc, (r + 4 - r0) * L);
+                }
+            }
         }
-        for (; r < r1; r++) decodeRowBF16(x, w, r).intoArray(acc, (r - r0) * L);
+        for (; r < r1; r++) (CHAINS == 1 ? decodeRowBF16(x, w, r) : decodeRowTwoChainsBF16(x, w, r)).intoArray(acc, (r - r0) * L);
         // The lane sums L rows at a time, off the rows' critical path (one reduction tree per row was a serial
         // tail behind every row's last load), then the columns past the last whole vector.
         int upper = F.loopBound(w.cols());
@@ -256,6 +286,15 @@ public final class MatMul {
                 float sum = sums[k];
                 for (int c = upper; c < w.cols(); c++) sum = Math.fma(x[c], w.get(g + k, c), sum);
                 out[g + k] = sum;
+            }
+        }
+    }
+
+    /** Chain 0's accumulators at acc[offset + k*L], k < count, plus those of the other chains, lane-wise. */
+    private static void addChains(float[] acc, int offset, int count) {
+        for (int h = 1; h < CHAINS; h++) {
+            for (int k = 0, at = offset; k < count; k++, at += L) {
+                FloatVector.fromArray(F, acc, at).add(FloatVector.fromArray(F, acc, at + h * CHAIN_ACCUMULATORS)).intoArray(acc, at);
             }
         }
     }
@@ -277,21 +316,65 @@ public final class MatMul {
         long row = w.offset(r, 0);
         FloatVector acc = FloatVector.zero(F);
         for (int c = 0; c < upper; c += L) {
-            acc = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, row + (long) c * DType.BF16.bytes), acc);
+            acc = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, row + (long) c * BF16_BYTES), acc);
         }
         return acc;
+    }
+
+    /** Row r's two chains (see the summation order), added lane-wise. */
+    private static FloatVector decodeRowTwoChainsBF16(float[] x, WeightMatrix w, int r) {
+        int upper = F.loopBound(w.cols());
+        MemorySegment data = w.data();
+        long row = w.offset(r, 0);
+        FloatVector even = FloatVector.zero(F), odd = even;
+        int pairEnd = upper - upper % (2 * L), c = 0;
+        for (; c < pairEnd; c += 2 * L) {
+            long at = row + (long) c * BF16_BYTES;
+            even = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, at), even);
+            odd = FloatVector.fromArray(F, x, c + L).fma(Vec.loadBF16(data, at + (long) L * BF16_BYTES), odd);
+        }
+        if (c < upper) even = FloatVector.fromArray(F, x, c).fma(Vec.loadBF16(data, row + (long) c * BF16_BYTES), even);
+        return even.add(odd);
+    }
+
+    /**
+     * Rows r..r+3's two chains each, added lane-wise, into acc from a0. Each row's two accumulators swap roles
+     * after every vector (the one that just took an FMA waits while the other takes the next) instead of an
+     * unrolled pair of vectors and a tail as above: only their sum is used, which does not depend on which is
+     * which, and this form streamed 8192-column rows a little faster (0.78 vs 0.73 of a plain read).
+     */
+    private static void decodeFourRowsTwoChainsBF16(float[] x, WeightMatrix w, int r, float[] acc, int a0) {
+        int upper = F.loopBound(w.cols());
+        MemorySegment data = w.data();
+        long rowBytes = (long) w.cols() * BF16_BYTES;
+        long w0 = w.offset(r, 0);
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0, u0 = t0, u1 = t0, u2 = t0, u3 = t0;
+        for (int c = 0; c < upper; c += L) {
+            long at = w0 + (long) c * BF16_BYTES;
+            FloatVector xv = FloatVector.fromArray(F, x, c);
+            FloatVector s0 = xv.fma(Vec.loadBF16(data, at), t0);
+            FloatVector s1 = xv.fma(Vec.loadBF16(data, at + rowBytes), t1);
+            FloatVector s2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), t2);
+            FloatVector s3 = xv.fma(Vec.loadBF16(data, at + 3 * rowBytes), t3);
+            t0 = u0; t1 = u1; t2 = u2; t3 = u3;
+            u0 = s0; u1 = s1; u2 = s2; u3 = s3;
+        }
+        t0.add(u0).intoArray(acc, a0);
+        t1.add(u1).intoArray(acc, a0 + L);
+        t2.add(u2).intoArray(acc, a0 + 2 * L);
+        t3.add(u3).intoArray(acc, a0 + 3 * L);
     }
 
     /** Rows r..r+7's accumulators, into acc from a0. */
     private static void decodeEightRowsBF16(float[] x, WeightMatrix w, int r, float[] acc, int a0) {
         int upper = F.loopBound(w.cols());
         MemorySegment data = w.data();
-        long rowBytes = (long) w.cols() * DType.BF16.bytes;
+        long rowBytes = (long) w.cols() * BF16_BYTES;
         long w0 = w.offset(r, 0);
         FloatVector v0 = FloatVector.zero(F), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0, v6 = v0, v7 = v0;
         for (int c = 0; c < upper; c += L) {
             FloatVector xv = FloatVector.fromArray(F, x, c);
-            long at = w0 + (long) c * DType.BF16.bytes;
+            long at = w0 + (long) c * BF16_BYTES;
             v0 = xv.fma(Vec.loadBF16(data, at), v0);
             v1 = xv.fma(Vec.loadBF16(data, at + rowBytes), v1);
             v2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), v2);
@@ -338,7 +421,8 @@ public final class MatMul {
 
     /**
      * Eight tokens (packed x: token i's vector of columns c.. at xp[x0 + c*TOKEN_TILE + i*L]) times three weight
-     * rows (block rows at b + j*WIDEN_SPAN), over n columns (a multiple of L). Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
+     * rows (block rows at b + j*WIDEN_SPAN), over one chain's vectors c = 0, CHAIN_STEP, ... below n. Accumulator of
+     * (token i, row j) at acc[a + j*rowStep + i*L].
      */
     private static void tile8x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
@@ -352,7 +436,7 @@ public final class MatMul {
         FloatVector a50 = load(acc, c0 + 5 * L, first), a51 = load(acc, c1 + 5 * L, first), a52 = load(acc, c2 + 5 * L, first);
         FloatVector a60 = load(acc, c0 + 6 * L, first), a61 = load(acc, c1 + 6 * L, first), a62 = load(acc, c2 + 6 * L, first);
         FloatVector a70 = load(acc, c0 + 7 * L, first), a71 = load(acc, c1 + 7 * L, first), a72 = load(acc, c2 + 7 * L, first);
-        for (int c = 0; c < n; c += L) {
+        for (int c = 0; c < n; c += CHAIN_STEP) {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
             FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
@@ -393,7 +477,7 @@ public final class MatMul {
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
         FloatVector a20 = load(acc, c0 + 2 * L, first), a21 = load(acc, c1 + 2 * L, first), a22 = load(acc, c2 + 2 * L, first);
         FloatVector a30 = load(acc, c0 + 3 * L, first), a31 = load(acc, c1 + 3 * L, first), a32 = load(acc, c2 + 3 * L, first);
-        for (int c = 0; c < n; c += L) {
+        for (int c = 0; c < n; c += CHAIN_STEP) {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
             FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
@@ -418,7 +502,7 @@ public final class MatMul {
         int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a0 = load(acc, c0, first), a1 = load(acc, c1, first), a2 = load(acc, c2, first);
-        for (int c = 0; c < n; c += L) {
+        for (int c = 0; c < n; c += CHAIN_STEP) {
             FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
             a0 = xv.fma(FloatVector.fromArray(F, block, w0 + c), a0);
             a1 = xv.fma(FloatVector.fromArray(F, block, w1 + c), a1);
@@ -429,7 +513,7 @@ public final class MatMul {
 
     private static void tile1x1(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, boolean first) {
         FloatVector a0 = load(acc, a, first);
-        for (int c = 0; c < n; c += L) a0 = FloatVector.fromArray(F, x, x0 + c).fma(FloatVector.fromArray(F, block, b + c), a0);
+        for (int c = 0; c < n; c += CHAIN_STEP) a0 = FloatVector.fromArray(F, x, x0 + c).fma(FloatVector.fromArray(F, block, b + c), a0);
         a0.intoArray(acc, a);
     }
 }

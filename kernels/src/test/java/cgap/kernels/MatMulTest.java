@@ -70,12 +70,26 @@ class MatMulTest {
      * The fixed summation order makes a token's output independent of how many tokens share the call, and
      * of which path runs it (BF16 decode streams rows directly, one or eight at a time by row length).
      */
+    /**
+     * The build runs this class a second time with AVX2 only (kernels/pom.xml), where vectors have 8 lanes and
+     * every output takes two FMA chains: this checks that run really got the vector length it asked for.
+     */
+    @Test
+    void vectorLengthIsTheOneThisRunAskedFor() {
+        String expected = System.getProperty("cgap.test.expectLanes");
+        if (expected != null) {
+            assertEquals(Integer.parseInt(expected), Vec.L, "float lanes");
+            assertEquals(Vec.L >= 16 ? 1 : 2, MatMul.CHAINS, "FMA chains per output");
+        }
+    }
+
     @Test
     void eachTokenGetsTheSameBitsAloneOrInABatch() {
         SplittableRandom random = new SplittableRandom(3);
         // The third shape has whole and partial groups of L tokens for the batched lane sums, and crosses a widening
-        // span; the last has decode chunks of hundreds of rows, ending in a partial one.
-        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 33, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37},
+        // span; the last has decode chunks of hundreds of rows, ending in a partial one. Column counts leave an odd
+        // number of whole 8-lane vectors, so the two-chain order (AVX2 run) has a vector left over for chain 0.
+        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 41, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37},
                 {2001, 40, 2}};
         try (Arena arena = Arena.ofShared()) {
             for (DType dtype : DType.values()) {
