@@ -267,13 +267,8 @@ public final class MatMul {
         float[] acc = scratch.decodeAccumulators, sums = scratch.sums;
         int r = r0;
         if (w.cols() > DECODE_SHORT_ROW) {
-            for (; r + 8 <= r1; r += 8) {
-                if (CHAINS == 1) decodeEightRowsBF16(x, w, r, acc, (r - r0) * L);
-                else {
-                    decodeFourRowsTwoChainsBF16(x, w, r, acc, (r - r0) * L);
-                    decodeFourRowsTwoChainsBF16(x, w, r + 4, acc, (r + 4 - r0) * L);
-                }
-            }
+            if (CHAINS == 1) for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, r, acc, (r - r0) * L);
+            else for (; r + 4 <= r1; r += 4) decodeFourRowsTwoChainsBF16(x, w, r, acc, (r - r0) * L);
         }
         for (; r < r1; r++) (CHAINS == 1 ? decodeRowBF16(x, w, r) : decodeRowTwoChainsBF16(x, w, r)).intoArray(acc, (r - r0) * L);
         // The lane sums L rows at a time, off the rows' critical path (one reduction tree per row was a serial
