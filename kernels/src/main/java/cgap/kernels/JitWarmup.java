@@ -20,10 +20,10 @@ public final class JitWarmup {
             for (DType dtype : DType.values()) {
                 warmMatMul(arena, dtype, 26, MatMul.K_BLOCK + 18, 17, dtype == DType.BF16 ? 600 : 200);
             }
-            // BF16 decode on short rows (an odd number of 8-lane vectors, so the two-chain kernel's tail runs too) and
-            // on long ones. Without the short rows' own warm-up, decode with AVX2 ran C1 code for seconds.
-            warmMatMul(arena, DType.BF16, 64, 2 * MatMul.K_BLOCK + 8, 1, 800);
-            warmMatMul(arena, DType.BF16, 16, MatMul.DECODE_SHORT_ROW + 40, 1, 800);
+            // BF16 decode: its multi-row kernel, and (the last chunk's 3 rows) its one-row kernel, on an odd number of
+            // 8-lane vectors so that the two-chain kernels' tails run too. Without its own warm-up, decode with AVX2
+            // ran C1 code for seconds.
+            warmMatMul(arena, DType.BF16, 67, 2 * MatMul.K_BLOCK + 8, 1, 800);
         }
         int T = 9, heads = 4, kvHeads = 2, dim = 64, width = heads * dim;
         float[] q = new float[T * width], k = new float[(T + 8) * kvHeads * dim], v = new float[(T + 8) * kvHeads * dim];

@@ -34,10 +34,11 @@ import static cgap.kernels.Vec.L;
  */
 public final class MatMul {
     /**
-     * FMA chains per output (see the summation order). Decode streams a row through its chains, and one chain of
-     * 8 lanes moves only 16 bytes of BF16 per FMA latency, too little to keep up with memory: with AVX2, two
-     * chains per row streamed the 128256 x 2048 unembedding at 0.87-1.05 of a plain read of the same bytes,
-     * against 0.66-0.71 for the earlier eight rows of one chain each (bench/RESULTS.md). At 16 lanes one does.
+     * FMA chains per output (see the summation order). One chain of 8 lanes moves only 16 bytes of BF16 per FMA
+     * latency, too little for decode to keep up with memory: with AVX2, two chains per row streamed the 128256 x
+     * 2048 unembedding at 0.87-1.05 of a plain read of the same bytes, against 0.66-0.71 for one; with the four
+     * spaced rows of decodeBF16, two chains gave 0.91-0.94 on the q/k/v projections against 0.76-0.77 for one
+     * (bench/RESULTS.md). At 16 lanes one does.
      */
     static final int CHAINS = L >= 16 ? 1 : 2;
     /** Columns from one of a chain's vectors to its next. */
@@ -62,10 +63,10 @@ public final class MatMul {
      * kept up with memory a little better than 64-row chunks (256 KiB at 2048 columns); see bench/RESULTS.md.
      */
     static final long DECODE_CHUNK_BYTES = 4L << 20;
-    /** Bounds on a decode chunk's rows, which are a multiple of 16: whole lane-sum groups (L <= 16) and eight-row blocks. */
+    /** Bounds on a decode chunk's rows, which are a multiple of 16: whole lane-sum groups (L <= 16) and DECODE_ROWS parts. */
     static final int DECODE_MIN_CHUNK_ROWS = 16, DECODE_MAX_CHUNK_ROWS = 1024;
-    /** Longest row the BF16 decode path streams one at a time (see decodeBF16). */
-    static final int DECODE_SHORT_ROW = 4096;
+    /** Rows the BF16 decode path streams together (see decodeBF16). */
+    static final int DECODE_ROWS = 4;
 
     /**
      * Bytes per BF16 weight, a compile-time constant for the decode loops' addresses (C2 does not fold
@@ -256,21 +257,24 @@ public final class MatMul {
 
     /**
      * Decode (T = 1) with BF16 weights, rows [r0, r1): each row streamed once from memory and widened in
-     * registers. Rows up to {@value #DECODE_SHORT_ROW} columns go one at a time: a single sequential stream
-     * measured faster from DRAM than 2, 4 or 8 interleaved rows (26 vs 21 GB/s per core at 2048 columns,
-     * against 30 for a plain streaming sum). Longer rows go eight (four, with two chains) at a time: the rows
-     * share each x load, which matters once x no longer fits L1 beside the stream (24 vs 18 GB/s at 8192
-     * columns). The summation order is the one above either way, so this gives the same bits as the tiled path.
+     * registers, {@link #DECODE_ROWS} rows at a time so that they share each x load. Those rows lie a quarter of
+     * the chunk apart (rows r0 + j, r0 + j + part, r0 + j + 2*part, r0 + j + 3*part), not side by side. On the
+     * Llama-3.2-1B matrices, with AVX2, four adjacent rows streamed at 0.54-0.74 of a plain read, single rows
+     * at 0.51-0.85 and four rows a quarter chunk apart at 0.79-1.16; with AVX-512, single rows at 0.84-1.11,
+     * eight adjacent rows (long rows) at 0.71-0.84 and four spaced rows at 0.87-1.23 (bench/RESULTS.md). The
+     * summation order is the one above whichever rows go together, so this gives the same bits as the tiled path.
      */
     private static void decodeBF16(float[] x, WeightMatrix w, float[] out, int r0, int r1) {
         Scratch scratch = SCRATCH.get();
         float[] acc = scratch.decodeAccumulators, sums = scratch.sums;
-        int r = r0;
-        if (w.cols() > DECODE_SHORT_ROW) {
-            if (CHAINS == 1) for (; r + 8 <= r1; r += 8) decodeEightRowsBF16(x, w, r, acc, (r - r0) * L);
-            else for (; r + 4 <= r1; r += 4) decodeFourRowsTwoChainsBF16(x, w, r, acc, (r - r0) * L);
+        int part = (r1 - r0) / DECODE_ROWS;
+        for (int j = 0; j < part; j++) {
+            if (CHAINS == 1) decodeFourRowsBF16(x, w, r0 + j, part, acc, j * L);
+            else decodeFourRowsTwoChainsBF16(x, w, r0 + j, part, acc, j * L);
         }
-        for (; r < r1; r++) (CHAINS == 1 ? decodeRowBF16(x, w, r) : decodeRowTwoChainsBF16(x, w, r)).intoArray(acc, (r - r0) * L);
+        for (int r = r0 + part * DECODE_ROWS; r < r1; r++) {
+            (CHAINS == 1 ? decodeRowBF16(x, w, r) : decodeRowTwoChainsBF16(x, w, r)).intoArray(acc, (r - r0) * L);
+        }
         // The lane sums L rows at a time, off the rows' critical path (one reduction tree per row was a serial
         // tail behind every row's last load), then the columns past the last whole vector.
         int upper = F.loopBound(w.cols());
@@ -333,15 +337,16 @@ public final class MatMul {
     }
 
     /**
-     * Rows r..r+3's two chains each, added lane-wise, into acc from a0. Each row's two accumulators swap roles
+     * Rows r, r + step, r + 2*step and r + 3*step: their two chains each, added lane-wise, into acc at a0,
+     * a0 + step*L, a0 + 2*step*L and a0 + 3*step*L. Each row's two accumulators swap roles
      * after every vector (the one that just took an FMA waits while the other takes the next) instead of an
      * unrolled pair of vectors and a tail as above: only their sum is used, which does not depend on which is
      * which, and this form streamed 8192-column rows a little faster (0.78 vs 0.73 of a plain read).
      */
-    private static void decodeFourRowsTwoChainsBF16(float[] x, WeightMatrix w, int r, float[] acc, int a0) {
+    private static void decodeFourRowsTwoChainsBF16(float[] x, WeightMatrix w, int r, int step, float[] acc, int a0) {
         int upper = F.loopBound(w.cols());
         MemorySegment data = w.data();
-        long rowBytes = (long) w.cols() * BF16_BYTES;
+        long rowBytes = (long) w.cols() * BF16_BYTES * step;
         long w0 = w.offset(r, 0);
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0, u0 = t0, u1 = t0, u2 = t0, u3 = t0;
         for (int c = 0; c < upper; c += L) {
@@ -354,19 +359,20 @@ public final class MatMul {
             t0 = u0; t1 = u1; t2 = u2; t3 = u3;
             u0 = s0; u1 = s1; u2 = s2; u3 = s3;
         }
+        int accStep = step * L;
         t0.add(u0).intoArray(acc, a0);
-        t1.add(u1).intoArray(acc, a0 + L);
-        t2.add(u2).intoArray(acc, a0 + 2 * L);
-        t3.add(u3).intoArray(acc, a0 + 3 * L);
+        t1.add(u1).intoArray(acc, a0 + accStep);
+        t2.add(u2).intoArray(acc, a0 + 2 * accStep);
+        t3.add(u3).intoArray(acc, a0 + 3 * accStep);
     }
 
-    /** Rows r..r+7's accumulators, into acc from a0. */
-    private static void decodeEightRowsBF16(float[] x, WeightMatrix w, int r, float[] acc, int a0) {
+    /** Rows r, r + step, r + 2*step and r + 3*step: their accumulators, into acc at a0, a0 + step*L, ... */
+    private static void decodeFourRowsBF16(float[] x, WeightMatrix w, int r, int step, float[] acc, int a0) {
         int upper = F.loopBound(w.cols());
         MemorySegment data = w.data();
-        long rowBytes = (long) w.cols() * BF16_BYTES;
+        long rowBytes = (long) w.cols() * BF16_BYTES * step;
         long w0 = w.offset(r, 0);
-        FloatVector v0 = FloatVector.zero(F), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0, v6 = v0, v7 = v0;
+        FloatVector v0 = FloatVector.zero(F), v1 = v0, v2 = v0, v3 = v0;
         for (int c = 0; c < upper; c += L) {
             FloatVector xv = FloatVector.fromArray(F, x, c);
             long at = w0 + (long) c * BF16_BYTES;
@@ -374,19 +380,12 @@ public final class MatMul {
             v1 = xv.fma(Vec.loadBF16(data, at + rowBytes), v1);
             v2 = xv.fma(Vec.loadBF16(data, at + 2 * rowBytes), v2);
             v3 = xv.fma(Vec.loadBF16(data, at + 3 * rowBytes), v3);
-            v4 = xv.fma(Vec.loadBF16(data, at + 4 * rowBytes), v4);
-            v5 = xv.fma(Vec.loadBF16(data, at + 5 * rowBytes), v5);
-            v6 = xv.fma(Vec.loadBF16(data, at + 6 * rowBytes), v6);
-            v7 = xv.fma(Vec.loadBF16(data, at + 7 * rowBytes), v7);
         }
+        int accStep = step * L;
         v0.intoArray(acc, a0);
-        v1.intoArray(acc, a0 + L);
-        v2.intoArray(acc, a0 + 2 * L);
-        v3.intoArray(acc, a0 + 3 * L);
-        v4.intoArray(acc, a0 + 4 * L);
-        v5.intoArray(acc, a0 + 5 * L);
-        v6.intoArray(acc, a0 + 6 * L);
-        v7.intoArray(acc, a0 + 7 * L);
+        v1.intoArray(acc, a0 + accStep);
+        v2.intoArray(acc, a0 + 2 * accStep);
+        v3.intoArray(acc, a0 + 3 * accStep);
     }
 
     /** Decodes W[r, c0..c1) to f32 into dst starting at dstOffset. */

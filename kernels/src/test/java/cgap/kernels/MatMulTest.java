@@ -67,10 +67,6 @@ class MatMulTest {
     }
 
     /**
-     * The fixed summation order makes a token's output independent of how many tokens share the call, and
-     * of which path runs it (BF16 decode streams rows directly, one or eight at a time by row length).
-     */
-    /**
      * The build runs this class a second time with AVX2 only (kernels/pom.xml), where vectors have 8 lanes and
      * every output takes two FMA chains: this checks that run really got the vector length it asked for.
      */
@@ -83,13 +79,18 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The fixed summation order makes a token's output independent of how many tokens share the call, and
+     * of which path runs it (BF16 decode streams rows directly: four at a time, a quarter of a chunk apart, and a
+     * chunk's last rows one by one).
+     */
     @Test
     void eachTokenGetsTheSameBitsAloneOrInABatch() {
         SplittableRandom random = new SplittableRandom(3);
         // The third shape has whole and partial groups of L tokens for the batched lane sums, and crosses a widening
         // span; the last has decode chunks of hundreds of rows, ending in a partial one. Column counts leave an odd
         // number of whole 8-lane vectors, so the two-chain order (AVX2 run) has a vector left over for chain 0.
-        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, MatMul.DECODE_SHORT_ROW + 41, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37},
+        int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, 8192 + 41, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37},
                 {2001, 40, 2}};
         try (Arena arena = Arena.ofShared()) {
             for (DType dtype : DType.values()) {
@@ -119,7 +120,7 @@ class MatMulTest {
     @Test
     void matmulEachGivesTheBitsOfSeparateCalls() {
         SplittableRandom random = new SplittableRandom(4);
-        int cols = MatMul.DECODE_SHORT_ROW + 33;
+        int cols = 4096 + 33;
         try (Arena arena = Arena.ofShared()) {
             // Row counts that leave partial chunks, so matrices meet mid-chunk-numbering.
             WeightMatrix[] bf16 = {TestData.matrix(arena, DType.BF16, TestData.gaussian(random, 70 * cols), 70, cols),
