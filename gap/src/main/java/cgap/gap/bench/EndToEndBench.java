@@ -55,7 +55,17 @@ public final class EndToEndBench {
                     model, threads, prefillTokens, prefillTokensPerS, prefillGflopPerToken * prefillTokensPerS,
                     100 * prefillPeakFraction(), peakGflops, decodeTokens, decodeTokensPerS,
                     weightBytesPerToken * decodeTokensPerS / 1e9, 100 * decodeBandwidthFraction(), bandwidthGbs,
-                    probeBandwidthGbs);
+                    probeBandwidthGbs) + (weightsReadSlowly() ? String.format(Locale.ROOT, """
+
+                    warning: the weights read at %.2f GB/s, under a quarter of the %.2f GB/s of the probe buffer, so decode
+                             measured how fast the checkpoint's pages come in, not cgap. Read the files once first; on
+                             VMs whose idle page-cache pages turn slow, drop the caches (as root: sync; echo 3 >
+                             /proc/sys/vm/drop_caches) and then read them.""", bandwidthGbs, probeBandwidthGbs) : "");
+        }
+
+        /** The plain read of the mapped weights far below the memory's bandwidth: pages from disk, or slow page cache. */
+        public boolean weightsReadSlowly() {
+            return bandwidthGbs < 0.25 * probeBandwidthGbs;
         }
     }
 
