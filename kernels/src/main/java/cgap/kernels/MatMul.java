@@ -43,12 +43,18 @@ public final class MatMul {
     static final int CHAINS = L >= 16 ? 1 : 2;
     /** Columns from one of a chain's vectors to its next. */
     private static final int CHAIN_STEP = CHAINS * L;
-    /** Tokens per register tile: 8 x 3 accumulators fit AVX-512's 32 registers, 4 x 3 AVX2's 16. */
-    static final int TOKEN_TILE = L >= 16 ? 8 : 4;
+    /**
+     * Tokens per register tile: 8 x 3 accumulators fit AVX-512's 32 registers, 3 x 3 AVX2's 16. (4 x 3 left AVX2 one
+     * register short once C2 loads two x vectors at a time: it kept an accumulator on the stack, a store and a
+     * load in every FMA's chain.)
+     */
+    static final int TOKEN_TILE = L >= 16 ? 8 : 3;
     static final int ROW_TILE = 3;
     /** Columns per K block: a 128-token x block is then 256 KiB, and a token tile's x 16 KiB (L1). */
     static final int K_BLOCK = 512;
     static final int TOKEN_BLOCK = 128;
+    /** Whole token tiles per token block (with 3-token tiles, a block's last 2 tokens take the one-token path). */
+    private static final int TILES_PER_BLOCK = TOKEN_BLOCK / TOKEN_TILE;
     /**
      * Columns of a chunk's rows widened to f32 at a time (each K block then reads its part): long runs of each
      * row, which the hardware prefetcher follows, where one K block's 1 KiB pieces of 24 rows left the widening
@@ -144,25 +150,34 @@ public final class MatMul {
     }
 
     /**
-     * The whole token tiles of x, each laid out column-vector by column-vector with its TOKEN_TILE tokens side
-     * by side: tile tt's vector of columns [c, c+L) for token i sits at tt*upper*TOKEN_TILE + c*TOKEN_TILE + i*L.
-     * A register tile then reads one contiguous stream instead of TOKEN_TILE rows a whole row length apart,
-     * which map to the same L1 sets when rows are 8 or 32 KiB long.
+     * The whole token tiles of each token block of x, each laid out column-vector by column-vector with its
+     * TOKEN_TILE tokens side by side: from {@link #tileStart}, the vector of columns [c, c+L) of the tile's token i
+     * sits at c*TOKEN_TILE + i*L. A register tile then reads one contiguous stream instead of TOKEN_TILE rows a
+     * whole row length apart, which map to the same L1 sets when rows are 8 or 32 KiB long. A block's tokens past
+     * its last whole tile are not packed (tile1x3 reads them from x).
      */
     private static float[] packTokenTiles(float[] x, int T, int cols) {
         int upper = F.loopBound(cols);
-        int tiles = T / TOKEN_TILE;
-        float[] packed = new float[tiles * upper * TOKEN_TILE];
-        for (int tt = 0; tt < tiles; tt++) {
-            int base = tt * upper * TOKEN_TILE;
-            for (int i = 0; i < TOKEN_TILE; i++) {
-                int row = (tt * TOKEN_TILE + i) * cols;
-                for (int c = 0; c < upper; c += L) {
-                    System.arraycopy(x, row + c, packed, base + c * TOKEN_TILE + i * L, L);
+        int lastBlock = (T - 1) / TOKEN_BLOCK, lastTiles = (T - lastBlock * TOKEN_BLOCK) / TOKEN_TILE;
+        float[] packed = new float[(lastBlock * TILES_PER_BLOCK + lastTiles) * upper * TOKEN_TILE];
+        for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
+            int tokens = Math.min(TOKEN_BLOCK, T - t0);
+            for (int t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                int base = tileStart(t0, t, upper);
+                for (int i = 0; i < TOKEN_TILE; i++) {
+                    int row = (t0 + t + i) * cols;
+                    for (int c = 0; c < upper; c += L) {
+                        System.arraycopy(x, row + c, packed, base + c * TOKEN_TILE + i * L, L);
+                    }
                 }
             }
         }
         return packed;
+    }
+
+    /** Where the packed tile of tokens t0 + t .. t0 + t + TOKEN_TILE - 1 starts (t0 a block start, t a multiple of TOKEN_TILE). */
+    private static int tileStart(int t0, int t, int upper) {
+        return (t0 / TOKEN_BLOCK * TILES_PER_BLOCK + t / TOKEN_TILE) * upper * TOKEN_TILE;
     }
 
     /** Plain scalar reference: one dot product per output, summed left to right, single-threaded. */
@@ -213,11 +228,11 @@ public final class MatMul {
                     for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
                         int chainAcc = h * CHAIN_ACCUMULATORS, m = n - skip;
                         for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                            int x0 = (t0 + t) * upper + (k0 + skip) * TOKEN_TILE; // t0 and t are multiples of TOKEN_TILE
+                            int x0 = tileStart(t0, t, upper) + (k0 + skip) * TOKEN_TILE;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
                                 int a = chainAcc + (r - r0) * rowStep + t * L, b = (r - r0) * WIDEN_SPAN + bk + skip;
                                 if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, m, acc, a, rowStep, first);
-                                else tile4x3(packed, x0, block, b, m, acc, a, rowStep, first);
+                                else tile3x3(packed, x0, block, b, m, acc, a, rowStep, first);
                             }
                         }
                         for (; t < tokens; t++) {
@@ -462,15 +477,14 @@ public final class MatMul {
         a70.intoArray(acc, c0 + 7 * L); a71.intoArray(acc, c1 + 7 * L); a72.intoArray(acc, c2 + 7 * L);
     }
 
-    /** As {@link #tile8x3} for four tokens: the tile for 16-register machines (AVX2). */
-    private static void tile4x3(float[] xp, int x0, float[] block, int b, int n,
+    /** As {@link #tile8x3} for three tokens: the tile for 16-register machines (AVX2). */
+    private static void tile3x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
         int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
         FloatVector a20 = load(acc, c0 + 2 * L, first), a21 = load(acc, c1 + 2 * L, first), a22 = load(acc, c2 + 2 * L, first);
-        FloatVector a30 = load(acc, c0 + 3 * L, first), a31 = load(acc, c1 + 3 * L, first), a32 = load(acc, c2 + 3 * L, first);
         for (int c = 0; c < n; c += CHAIN_STEP) {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
@@ -482,13 +496,10 @@ public final class MatMul {
             a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12);
             xv = FloatVector.fromArray(F, xp, xc + 2 * L);
             a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21); a22 = xv.fma(v2, a22);
-            xv = FloatVector.fromArray(F, xp, xc + 3 * L);
-            a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31); a32 = xv.fma(v2, a32);
         }
         a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2);
         a10.intoArray(acc, c0 + L); a11.intoArray(acc, c1 + L); a12.intoArray(acc, c2 + L);
         a20.intoArray(acc, c0 + 2 * L); a21.intoArray(acc, c1 + 2 * L); a22.intoArray(acc, c2 + 2 * L);
-        a30.intoArray(acc, c0 + 3 * L); a31.intoArray(acc, c1 + 3 * L); a32.intoArray(acc, c2 + 3 * L);
     }
 
     /** One token times three weight rows: the decode kernel, and the tokens left over from whole tiles. */

@@ -89,9 +89,10 @@ class MatMulTest {
         SplittableRandom random = new SplittableRandom(3);
         // The third shape has whole and partial groups of L tokens for the batched lane sums, and crosses a widening
         // span; the last has decode chunks of hundreds of rows, ending in a partial one. Column counts leave an odd
-        // number of whole 8-lane vectors, so the two-chain order (AVX2 run) has a vector left over for chain 0.
+        // number of whole 8-lane vectors, so the two-chain order (AVX2 run) has a vector left over for chain 0. The
+        // fourth spans two token blocks, the first of which (AVX2's 3-token tiles) ends in tokens outside a tile.
         int[][] shapes = {{29, MatMul.K_BLOCK + 77, 7}, {19, 8192 + 41, 3}, {23, MatMul.WIDEN_SPAN + MatMul.K_BLOCK + 29, 37},
-                {2001, 40, 2}};
+                {7, 88, MatMul.TOKEN_BLOCK + 11}, {2001, 40, 2}};
         try (Arena arena = Arena.ofShared()) {
             for (DType dtype : DType.values()) {
                 for (int[] shape : shapes) {
