@@ -50,7 +50,7 @@ public final class MatMul {
      */
     static final int TOKEN_TILE = L >= 16 ? 8 : 3;
     static final int ROW_TILE = 3;
-    /** Columns per K block: a 128-token x block is then 256 KiB, and a token tile's x 16 KiB (L1). */
+    /** Columns per K block: a 128-token x block is then 256 KiB, and a token tile's x 16 KiB at L = 16 (L1). */
     static final int K_BLOCK = 512;
     static final int TOKEN_BLOCK = 128;
     /** Whole token tiles per token block (with 3-token tiles, a block's last 2 tokens take the one-token path). */
@@ -65,8 +65,9 @@ public final class MatMul {
     static final int CHUNK_ROWS = 8 * ROW_TILE;
 
     /**
-     * Bytes of weights per chunk of the BF16 decode path: each thread then streams runs of about 4 MiB, which
-     * kept up with memory a little better than 64-row chunks (256 KiB at 2048 columns); see bench/RESULTS.md.
+     * Bytes of weights per chunk of the BF16 decode path (decodeBF16 reads a chunk as four runs of about 1 MiB):
+     * 4 MiB chunks kept up with memory a little better than 64-row chunks (256 KiB at 2048 columns) when each
+     * chunk was one run; see bench/RESULTS.md.
      */
     static final long DECODE_CHUNK_BYTES = 4L << 20;
     /** Bounds on a decode chunk's rows, which are a multiple of 16: whole lane-sum groups (L <= 16) and DECODE_ROWS parts. */
