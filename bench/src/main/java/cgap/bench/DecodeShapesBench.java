@@ -2,6 +2,7 @@ package cgap.bench;
 
 import cgap.engine.Tensor;
 import cgap.engine.safetensors.Checkpoint;
+import cgap.gap.bench.EndToEndBench;
 import cgap.kernels.DType;
 import cgap.kernels.JitWarmup;
 import cgap.kernels.MachineProbe;
@@ -87,7 +88,7 @@ public final class DecodeShapesBench {
             for (int g = 0; g < labels.size(); g++) {
                 StringBuilder each = new StringBuilder();
                 for (double f : fractions[g]) each.append(String.format(Locale.ROOT, " %.2f", f));
-                System.out.printf(Locale.ROOT, "%-8s median %.2f  [%s ]%n", labels.get(g), median(fractions[g]), each);
+                System.out.printf(Locale.ROOT, "%-8s median %.2f  [%s ]%n", labels.get(g), EndToEndBench.median(fractions[g]), each);
             }
         }
     }
@@ -131,9 +132,4 @@ public final class DecodeShapesBench {
         return new WeightMatrix(t.data(), DType.BF16, (int) t.shape()[0], (int) t.shape()[1]);
     }
 
-    private static double median(double[] xs) {
-        double[] s = xs.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
 }

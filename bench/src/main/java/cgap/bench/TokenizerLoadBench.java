@@ -1,12 +1,12 @@
 package cgap.bench;
 
+import cgap.gap.bench.EndToEndBench;
 import cgap.models.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -51,8 +51,8 @@ public final class TokenizerLoadBench {
                 sample(dir, cache, true, load[2], process[2], s); // reads it
             }
             System.out.printf(Locale.ROOT, "%-10s | %8.0f / %6.0f ms | %8.0f / %6.0f ms | %8.0f / %6.0f ms%n",
-                    dir.getFileName(), median(load[0]), median(process[0]), median(load[1]), median(process[1]),
-                    median(load[2]), median(process[2]));
+                    dir.getFileName(), EndToEndBench.median(load[0]), EndToEndBench.median(process[0]), EndToEndBench.median(load[1]), EndToEndBench.median(process[1]),
+                    EndToEndBench.median(load[2]), EndToEndBench.median(process[2]));
         }
         clear(cache);
         Files.delete(cache);
@@ -82,9 +82,4 @@ public final class TokenizerLoadBench {
         Files.delete(cache.resolve("tokenizers"));
     }
 
-    private static double median(double[] xs) {
-        double[] s = xs.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
 }

@@ -132,7 +132,8 @@ public final class EndToEndBench {
         return segments;
     }
 
-    static double median(double[] xs) {
+    /** The median of xs (the mean of the middle two for an even count); xs is left as it was. */
+    public static double median(double[] xs) {
         double[] s = xs.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
