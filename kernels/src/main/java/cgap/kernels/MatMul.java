@@ -14,8 +14,9 @@ import static cgap.kernels.Vec.L;
  *
  * <p>How (a small GEMM in the BLIS manner). Rows are split over {@link Parallel} threads in chunks of at
  * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, {@value #WIDEN_SPAN}
- * columns at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident); the work then walks
- * that span in K blocks of {@value #K_BLOCK} columns, running register tiles of {@link #TOKEN_TILE} tokens x
+ * columns at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident) laid out K block by K
+ * block, so that the chunk's rows of one K block of {@value #K_BLOCK} columns lie side by side; the work then
+ * walks that span K block by K block, running register tiles of {@link #TOKEN_TILE} tokens x
  * {@value #ROW_TILE} rows over each.
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
  * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
@@ -176,6 +177,11 @@ public final class MatMul {
         return packed;
     }
 
+    /** Where the f32 block's K block starting at column k (from the span's start, a multiple of K_BLOCK) begins. */
+    private static int blockStart(int k) {
+        return k / K_BLOCK * CHUNK_ROWS * K_BLOCK;
+    }
+
     /** Where the packed tile of tokens t0 + t .. t0 + t + TOKEN_TILE - 1 starts (t0 a block start, t a multiple of TOKEN_TILE). */
     private static int tileStart(int t0, int t, int upper) {
         return (t0 / TOKEN_BLOCK * TILES_PER_BLOCK + t / TOKEN_TILE) * upper * TOKEN_TILE;
@@ -215,37 +221,47 @@ public final class MatMul {
         int fullPanelEnd = r0 + panels * ROW_TILE;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
-            // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L; block row r at (r-r0) * WIDEN_SPAN.
+            // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L. Row r's part of the K block starting
+            // at column k0 sits at blockStart(k0 - s0) + (r-r0) * K_BLOCK of the span's f32 block: a tile's three
+            // rows 2 KiB apart, where a row-major block put them a whole span (8 KiB) apart, on the same L1 sets.
             int rowStep = tokens * L;
             for (int s0 = 0; s0 < upper; s0 += WIDEN_SPAN) {
                 int spanEnd = Math.min(upper, s0 + WIDEN_SPAN);
-                for (int r = r0; r < r1; r++) decodeRow(w, r, s0, spanEnd, block, (r - r0) * WIDEN_SPAN);
+                for (int r = r0; r < r1; r++) {
+                    for (int k0 = s0; k0 < spanEnd; k0 += K_BLOCK) {
+                        decodeRow(w, r, k0, Math.min(spanEnd, k0 + K_BLOCK), block, blockStart(k0 - s0) + (r - r0) * K_BLOCK);
+                    }
+                }
                 for (int k0 = s0; k0 < spanEnd; k0 += K_BLOCK) {
                     int n = Math.min(K_BLOCK, spanEnd - k0);
                     boolean first = k0 == 0;
-                    int bk = k0 - s0;
+                    int kb = blockStart(k0 - s0);
                     int t;
                     // Chain h takes the block's vectors h, h + CHAINS, ... (K blocks start at multiples of CHAIN_STEP).
-                    for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
-                        int chainAcc = h * CHAIN_ACCUMULATORS, m = n - skip;
-                        for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                            int x0 = tileStart(t0, t, upper) + (k0 + skip) * TOKEN_TILE;
-                            for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                int a = chainAcc + (r - r0) * rowStep + t * L, b = (r - r0) * WIDEN_SPAN + bk + skip;
-                                if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, m, acc, a, rowStep, first);
-                                else tile3x3(packed, x0, block, b, m, acc, a, rowStep, first);
+                    // A tile's chains run back to back: with two chains, the second reads the other half of each
+                    // cache line the first brought into L1 (chain by chain, every line came twice from L2).
+                    for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                        for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                            for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
+                                int x0 = tileStart(t0, t, upper) + (k0 + skip) * TOKEN_TILE;
+                                int a = h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * K_BLOCK + skip;
+                                if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, n - skip, acc, a, rowStep, first);
+                                else tile3x3(packed, x0, block, b, n - skip, acc, a, rowStep, first);
                             }
                         }
-                        for (; t < tokens; t++) {
-                            int x0 = (t0 + t) * cols + k0 + skip;
+                    }
+                    for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
+                        int chainAcc = h * CHAIN_ACCUMULATORS, m = n - skip;
+                        for (int u = t; u < tokens; u++) {
+                            int x0 = (t0 + u) * cols + k0 + skip;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                tile1x3(x, x0, block, (r - r0) * WIDEN_SPAN + bk + skip, m, acc, chainAcc + (r - r0) * rowStep + t * L, rowStep, first);
+                                tile1x3(x, x0, block, kb + (r - r0) * K_BLOCK + skip, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
                             }
                         }
                         // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
                         for (int r = fullPanelEnd; r < r1; r++) {
                             for (int u = 0; u < tokens; u++) {
-                                tile1x1(x, (t0 + u) * cols + k0 + skip, block, (r - r0) * WIDEN_SPAN + bk + skip, m, acc,
+                                tile1x1(x, (t0 + u) * cols + k0 + skip, block, kb + (r - r0) * K_BLOCK + skip, m, acc,
                                         chainAcc + (r - r0) * rowStep + u * L, first);
                             }
                         }
@@ -431,12 +447,12 @@ public final class MatMul {
 
     /**
      * Eight tokens (packed x: token i's vector of columns c.. at xp[x0 + c*TOKEN_TILE + i*L]) times three weight
-     * rows (block rows at b + j*WIDEN_SPAN), over one chain's vectors c = 0, CHAIN_STEP, ... below n. Accumulator of
+     * rows (block rows at b + j*K_BLOCK), over one chain's vectors c = 0, CHAIN_STEP, ... below n. Accumulator of
      * (token i, row j) at acc[a + j*rowStep + i*L].
      */
     private static void tile8x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
+        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
@@ -481,7 +497,7 @@ public final class MatMul {
     /** As {@link #tile8x3} for three tokens: the tile for 16-register machines (AVX2). */
     private static void tile3x3(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
+        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
@@ -503,9 +519,9 @@ public final class MatMul {
         a20.intoArray(acc, c0 + 2 * L); a21.intoArray(acc, c1 + 2 * L); a22.intoArray(acc, c2 + 2 * L);
     }
 
-    /** One token times three weight rows: the decode kernel, and the tokens left over from whole tiles. */
+    /** One token times three weight rows: the tokens left over from whole tiles. */
     private static void tile1x3(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + WIDEN_SPAN, w2 = b + 2 * WIDEN_SPAN;
+        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a0 = load(acc, c0, first), a1 = load(acc, c1, first), a2 = load(acc, c2, first);
         for (int c = 0; c < n; c += CHAIN_STEP) {
