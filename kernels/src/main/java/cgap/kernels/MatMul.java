@@ -241,9 +241,10 @@ public final class MatMul {
                     // A tile's chains run back to back: with two chains, the second reads the other half of each
                     // cache line the first brought into L1 (chain by chain, every line came twice from L2).
                     for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                        int xTile = tileStart(t0, t, upper) + k0 * TOKEN_TILE;
                         for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
                             for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
-                                int x0 = tileStart(t0, t, upper) + (k0 + skip) * TOKEN_TILE;
+                                int x0 = xTile + skip * TOKEN_TILE;
                                 int a = h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * K_BLOCK + skip;
                                 if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, n - skip, acc, a, rowStep, first);
                                 else tile3x3(packed, x0, block, b, n - skip, acc, a, rowStep, first);
