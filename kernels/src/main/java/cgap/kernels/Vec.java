@@ -60,18 +60,14 @@ final class Vec {
      * sumLanes), packing x's results and y's side by side. Output lane i = b*h + j (block b, j < h) comes from
      * x's block b/2 when b is even and from y's when b is odd; LOW_h and HIGH_h are those source lanes, as
      * two-vector selectFrom indexes (>= L meaning y). After log2(L) levels lane i holds the sum of vector
-     * bitReverse(i): BIT_REVERSED_LANE[k] is the lane of vector k.
+     * bitReverse(i), and one BIT_REVERSE permute puts them in order. (Swapping the lanes as scalars after a
+     * vector store was 5-10% of a prefill GEMM: each scalar load waited on the wide store.)
      */
     private static final FloatVector LOW_8 = L == 16 ? levelIndexes(8, 0) : null, HIGH_8 = L == 16 ? levelIndexes(8, 8) : null;
     private static final FloatVector LOW_4 = L >= 8 ? levelIndexes(4, 0) : null, HIGH_4 = L >= 8 ? levelIndexes(4, 4) : null;
     private static final FloatVector LOW_2 = L >= 8 ? levelIndexes(2, 0) : null, HIGH_2 = L >= 8 ? levelIndexes(2, 2) : null;
     private static final FloatVector LOW_1 = L >= 8 ? levelIndexes(1, 0) : null, HIGH_1 = L >= 8 ? levelIndexes(1, 1) : null;
-    private static final int[] BIT_REVERSED_LANE = new int[L];
-
-    static {
-        int bits = Integer.numberOfTrailingZeros(L);
-        for (int k = 0; k < L; k++) BIT_REVERSED_LANE[k] = bits == 0 ? 0 : Integer.reverse(k) >>> (32 - bits);
-    }
+    private static final VectorShuffle<Float> BIT_REVERSE = VectorShuffle.fromOp(F, i -> Integer.reverse(i) >>> (32 - Integer.numberOfTrailingZeros(L)));
 
     private static FloatVector levelIndexes(int h, int shift) {
         float[] index = new float[L];
@@ -91,12 +87,12 @@ final class Vec {
     }
 
     /**
-     * sums[k] = sumLanes(the vector at a[offset + k*L]) for k < L, bit for bit, at about a quarter of the cost
-     * of L separate calls (15 adds and 30 two-vector permutes for 16 vectors, instead of 64 of each).
+     * sums[at + k] = sumLanes(the vector at a[offset + k*L]) for k < L, bit for bit, at about a quarter of the
+     * cost of L separate calls (15 adds and 31 permutes for 16 vectors, instead of 64 of each).
      */
-    static void sumLanesOfEach(float[] a, int offset, float[] sums) {
+    static void sumLanesOfEach(float[] a, int offset, float[] sums, int at) {
         if (L != 16 && L != 8) {
-            for (int k = 0; k < L; k++) sums[k] = sumLanes(FloatVector.fromArray(F, a, offset + k * L));
+            for (int k = 0; k < L; k++) sums[at + k] = sumLanes(FloatVector.fromArray(F, a, offset + k * L));
             return;
         }
         // Eight vectors into the last three levels: at L = 16 the first level's results, at L = 8 the inputs.
@@ -117,11 +113,7 @@ final class Vec {
         FloatVector q0 = level(v0, v1, LOW_4, HIGH_4), q1 = level(v2, v3, LOW_4, HIGH_4);
         FloatVector q2 = level(v4, v5, LOW_4, HIGH_4), q3 = level(v6, v7, LOW_4, HIGH_4);
         FloatVector result = level(level(q0, q1, LOW_2, HIGH_2), level(q2, q3, LOW_2, HIGH_2), LOW_1, HIGH_1);
-        result.intoArray(sums, 0);
-        for (int k = 0; k < L; k++) { // bit reversal is its own inverse: swap each pair once
-            int lane = BIT_REVERSED_LANE[k];
-            if (k < lane) { float t = sums[k]; sums[k] = sums[lane]; sums[lane] = t; }
-        }
+        result.rearrange(BIT_REVERSE).intoArray(sums, at);
     }
 
     /** The same tree for vectors wider than 16 floats (wide SVE). */

@@ -3,6 +3,7 @@ package cgap.kernels;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -83,12 +84,16 @@ class VecTest {
                 a[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-6, 7)));
                 if (random.nextInt(500) == 0) a[i] = random.nextBoolean() ? -0f : Float.MIN_VALUE;
             }
-            float[] sums = new float[L];
-            Vec.sumLanesOfEach(a, 3, sums);
+            float[] sums = new float[2 + L + 1];
+            Arrays.fill(sums, 7f);
+            Vec.sumLanesOfEach(a, 3, sums, 2);
             for (int k = 0; k < L; k++) {
                 float expected = Vec.sumLanes(FloatVector.fromArray(Vec.F, a, 3 + k * L));
-                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(sums[k]), "vector " + k + ", trial " + trial);
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(sums[2 + k]), "vector " + k + ", trial " + trial);
             }
+            assertEquals(7f, sums[0]);
+            assertEquals(7f, sums[1]);
+            assertEquals(7f, sums[2 + L], "nothing written past the L sums");
         }
     }
 }
