@@ -273,7 +273,8 @@ public final class MatMul {
             // Lanes summed in the fixed tree (L tokens at a time), then the columns past the last whole vector in
             // order. A token group's sums are gathered for all the chunk's rows and then written token by token:
             // written row by row, the L stores of a row lay `rows` floats apart, for the usual power-of-two rows
-            // all in one L1 set, and missed; that was 17% of a 8192 x 2048 GEMM.
+            // all in one L1 set, and missed. With the scalar lane swaps sumLanesOfEach had then, the phase took 17%
+            // of an 8192 x 2048 GEMM; now 6-7%.
             float[] sums = scratch.sums;
             for (int g = 0; g < tokens; g += L) {
                 int group = Math.min(L, tokens - g);
