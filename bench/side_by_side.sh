@@ -32,16 +32,18 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 
-results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+results="$(mktemp)" log="$(mktemp)"
+trap 'rm -f "$results" "$log"' EXIT
+# Runs a side's command with its stderr (progress, warnings) in $log, shown only when the command fails.
+quiet() { "$@" 2>"$log" || { cat "$log" >&2; echo "side_by_side.sh: failed: $*" >&2; exit 1; }; }
 field() { "$python" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 for round in $(seq 1 "$rounds"); do
   # cgap first: in round 1 it writes the synthetic checkpoint that HF then reads.
-  cgap_json="$(CGAP_JAVA_OPTS="$cgap_opts -Dcgap.threads=$threads" "$here/cgap" bench --synthetic "$model" \
-      --prefill "$prefill" --decode "$decode" --runs "$runs" --json 2>/dev/null | tail -1)"
+  cgap_json="$(CGAP_JAVA_OPTS="$cgap_opts -Dcgap.threads=$threads" quiet "$here/cgap" bench --synthetic "$model" \
+      --prefill "$prefill" --decode "$decode" --runs "$runs" --json | tail -1)"
   dir="$(field "$cgap_json" model)"
-  hf_json="$(env ${hf_env[@]+"${hf_env[@]}"} "$python" "$here/bench/hf_e2e_bench.py" "$dir" --threads "$threads" \
-      --prefill "$prefill" --decode "$decode" --runs "$runs" 2>/dev/null | tail -1)"
+  hf_json="$(quiet env ${hf_env[@]+"${hf_env[@]}"} "$python" "$here/bench/hf_e2e_bench.py" "$dir" --threads "$threads" \
+      --prefill "$prefill" --decode "$decode" --runs "$runs" | tail -1)"
   row="$(field "$cgap_json" prefill_tokens_per_s) $(field "$hf_json" prefill_tokens_per_s)"
   row="$row $(field "$cgap_json" decode_tokens_per_s) $(field "$hf_json" decode_tokens_per_s)"
   echo "$row" >> "$results"
