@@ -21,7 +21,9 @@ import static cgap.kernels.Vec.L;
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
  * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
  * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
- * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch. Decode (T = 1)
+ * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch.
+ * The f32 block, the accumulators and the packed x are used from their first cache-line-aligned element
+ * ({@link CacheLineAlignment}), so that no vector load spans two lines. Decode (T = 1)
  * streams BF16 rows directly (decodeBF16), other dtypes take this path with one-token tiles; either way it reads
  * the weights once, which makes it bandwidth bound.
  *
@@ -88,8 +90,8 @@ public final class MatMul {
 
     /** Per-thread scratch: a chunk's f32 weight block, its vector accumulators, and lane sums. */
     private static final class Scratch {
-        final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN];
-        final float[] accumulators = new float[CHAINS * CHAIN_ACCUMULATORS];
+        final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN + CacheLineAlignment.SLACK_FLOATS];
+        final float[] accumulators = new float[CHAINS * CHAIN_ACCUMULATORS + CacheLineAlignment.SLACK_FLOATS];
         /** The lane sums of L tokens for each row of a chunk (row j's at j*L), or of L rows in decode. */
         final float[] sums = new float[CHUNK_ROWS * L];
         /** A BF16 decode chunk's row accumulators, lane-summed L rows at a time at the end of the chunk. */
@@ -131,7 +133,7 @@ public final class MatMul {
             chunkRows[i] = decode ? decodeChunkRows(ws[i]) : CHUNK_ROWS;
             firstChunk[i + 1] = firstChunk[i] + (ws[i].rows() + chunkRows[i] - 1) / chunkRows[i];
         }
-        float[] packed = decode ? null : packTokenTiles(x, T, ws[0].cols());
+        PackedTokens packed = decode ? null : packTokenTiles(x, T, ws[0].cols());
         Parallel.forChunks(firstChunk[ws.length], 1, (c, unused) -> {
             int i = 0;
             while (c >= firstChunk[i + 1]) i++;
@@ -154,23 +156,25 @@ public final class MatMul {
 
     /**
      * The whole token tiles of each token block of x, each laid out column-vector by column-vector with its
-     * TOKEN_TILE tokens side by side: from {@link #tileStart}, the vector of columns [c, c+L) of the tile's token i
+     * TOKEN_TILE tokens side by side: from {@link PackedTokens#tileStart}, the vector of columns [c, c+L) of the tile's token i
      * sits at c*TOKEN_TILE + i*L. A register tile then reads one contiguous stream instead of TOKEN_TILE rows a
      * whole row length apart, which map to the same L1 sets when rows are 8 or 32 KiB long. A block's tokens past
-     * its last whole tile are not packed (tile1x3 reads them from x).
+     * its last whole tile are not packed (tile1x3 reads them from x). The tiles start on a cache line (see
+     * {@link CacheLineAlignment}), and so does every vector in them.
      */
-    private static float[] packTokenTiles(float[] x, int T, int cols) {
+    private static PackedTokens packTokenTiles(float[] x, int T, int cols) {
         int upper = F.loopBound(cols);
         int lastBlock = (T - 1) / TOKEN_BLOCK, lastTiles = (T - lastBlock * TOKEN_BLOCK) / TOKEN_TILE;
-        float[] packed = new float[(lastBlock * TILES_PER_BLOCK + lastTiles) * upper * TOKEN_TILE];
+        float[] values = new float[(lastBlock * TILES_PER_BLOCK + lastTiles) * upper * TOKEN_TILE + CacheLineAlignment.SLACK_FLOATS];
+        PackedTokens packed = new PackedTokens(values, CacheLineAlignment.firstAlignedIndex(values));
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
             for (int t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                int base = tileStart(t0, t, upper);
+                int base = packed.tileStart(t0, t, upper);
                 for (int i = 0; i < TOKEN_TILE; i++) {
                     int row = (t0 + t + i) * cols;
                     for (int c = 0; c < upper; c += L) {
-                        System.arraycopy(x, row + c, packed, base + c * TOKEN_TILE + i * L, L);
+                        System.arraycopy(x, row + c, values, base + c * TOKEN_TILE + i * L, L);
                     }
                 }
             }
@@ -183,9 +187,12 @@ public final class MatMul {
         return k / K_BLOCK * CHUNK_ROWS * K_BLOCK;
     }
 
-    /** Where the packed tile of tokens t0 + t .. t0 + t + TOKEN_TILE - 1 starts (t0 a block start, t a multiple of TOKEN_TILE). */
-    private static int tileStart(int t0, int t, int upper) {
-        return (t0 / TOKEN_BLOCK * TILES_PER_BLOCK + t / TOKEN_TILE) * upper * TOKEN_TILE;
+    /** x packed in token tiles (see packTokenTiles), the first tile at values[start]. */
+    private record PackedTokens(float[] values, int start) {
+        /** Where the tile of tokens t0 + t .. t0 + t + TOKEN_TILE - 1 starts (t0 a block start, t a multiple of TOKEN_TILE). */
+        int tileStart(int t0, int t, int upper) {
+            return start + (t0 / TOKEN_BLOCK * TILES_PER_BLOCK + t / TOKEN_TILE) * upper * TOKEN_TILE;
+        }
     }
 
     /** Plain scalar reference: one dot product per output, summed left to right, single-threaded. */
@@ -213,11 +220,13 @@ public final class MatMul {
     }
 
     /** All T tokens for weight rows [r0, r1), at most CHUNK_ROWS of them. */
-    private static void matmulRows(float[] x, float[] packed, int T, WeightMatrix w, float[] out, int r0, int r1) {
+    private static void matmulRows(float[] x, PackedTokens packed, int T, WeightMatrix w, float[] out, int r0, int r1) {
         int cols = w.cols(), rows = w.rows();
         int upper = F.loopBound(cols);
         Scratch scratch = SCRATCH.get();
-        float[] block = scratch.block, acc = scratch.accumulators;
+        float[] block = scratch.block, acc = scratch.accumulators, xp = packed.values();
+        // Where the block and the accumulators start a cache line now (the GC may have moved them since the last call).
+        int blockAt = CacheLineAlignment.firstAlignedIndex(block), accAt = CacheLineAlignment.firstAlignedIndex(acc);
         int panels = (r1 - r0) / ROW_TILE;
         int fullPanelEnd = r0 + panels * ROW_TILE;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
@@ -230,30 +239,30 @@ public final class MatMul {
                 int spanEnd = Math.min(upper, s0 + WIDEN_SPAN);
                 for (int r = r0; r < r1; r++) {
                     for (int k0 = s0; k0 < spanEnd; k0 += K_BLOCK) {
-                        decodeRow(w, r, k0, Math.min(spanEnd, k0 + K_BLOCK), block, blockStart(k0 - s0) + (r - r0) * K_BLOCK);
+                        decodeRow(w, r, k0, Math.min(spanEnd, k0 + K_BLOCK), block, blockAt + blockStart(k0 - s0) + (r - r0) * K_BLOCK);
                     }
                 }
                 for (int k0 = s0; k0 < spanEnd; k0 += K_BLOCK) {
                     int n = Math.min(K_BLOCK, spanEnd - k0);
                     boolean first = k0 == 0;
-                    int kb = blockStart(k0 - s0);
+                    int kb = blockAt + blockStart(k0 - s0);
                     int t;
                     // Chain h takes the block's vectors h, h + CHAINS, ... (K blocks start at multiples of CHAIN_STEP).
                     // A tile's chains run back to back: with two chains, the second reads the other half of each
                     // cache line the first brought into L1 (chain by chain, every line came twice from L2).
                     for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                        int xTile = tileStart(t0, t, upper) + k0 * TOKEN_TILE;
+                        int xTile = packed.tileStart(t0, t, upper) + k0 * TOKEN_TILE;
                         for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
                             for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
                                 int x0 = xTile + skip * TOKEN_TILE;
-                                int a = h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * K_BLOCK + skip;
-                                if (TOKEN_TILE == 8) tile8x3(packed, x0, block, b, n - skip, acc, a, rowStep, first);
-                                else tile3x3(packed, x0, block, b, n - skip, acc, a, rowStep, first);
+                                int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * K_BLOCK + skip;
+                                if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, n - skip, acc, a, rowStep, first);
+                                else tile3x3(xp, x0, block, b, n - skip, acc, a, rowStep, first);
                             }
                         }
                     }
                     for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
-                        int chainAcc = h * CHAIN_ACCUMULATORS, m = n - skip;
+                        int chainAcc = accAt + h * CHAIN_ACCUMULATORS, m = n - skip;
                         for (int u = t; u < tokens; u++) {
                             int x0 = (t0 + u) * cols + k0 + skip;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
@@ -279,7 +288,7 @@ public final class MatMul {
             for (int g = 0; g < tokens; g += L) {
                 int group = Math.min(L, tokens - g);
                 for (int r = r0; r < r1; r++) {
-                    int at = (r - r0) * rowStep + g * L;
+                    int at = accAt + (r - r0) * rowStep + g * L;
                     addChains(acc, at, group);
                     sumLanesOfGroup(acc, at, group, upper, sums, (r - r0) * L);
                 }
