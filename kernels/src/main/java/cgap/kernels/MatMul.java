@@ -21,11 +21,11 @@ import static cgap.kernels.Vec.L;
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
  * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
  * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
- * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K blocks in a per-thread scratch.
- * The f32 block, the accumulators and the packed x are used from their first cache-line-aligned element
- * ({@link CacheLineAlignment}), so that no vector load spans two lines. Decode (T = 1)
- * streams BF16 rows directly (decodeBF16), other dtypes take this path with one-token tiles; either way it reads
- * the weights once, which makes it bandwidth bound.
+ * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K
+ * blocks in a per-thread scratch. The f32 block, the accumulators and the packed x are used from their first
+ * cache-line-aligned element ({@link CacheLineAlignment}), so that no vector load spans two lines. Decode
+ * (T = 1) streams BF16 rows directly (decodeBF16), other dtypes take this path with one-token tiles; either way
+ * it reads the weights once, which makes it bandwidth bound.
  *
  * <p>Summation order (fixed, so results are deterministic and do not depend on T, the blocking or the
  * thread count): each output is one dot product over {@link #CHAINS} FMA chains of L lanes. The whole vectors
@@ -156,8 +156,8 @@ public final class MatMul {
 
     /**
      * The whole token tiles of each token block of x, each laid out column-vector by column-vector with its
-     * TOKEN_TILE tokens side by side: from {@link PackedTokens#tileStart}, the vector of columns [c, c+L) of the tile's token i
-     * sits at c*TOKEN_TILE + i*L. A register tile then reads one contiguous stream instead of TOKEN_TILE rows a
+     * TOKEN_TILE tokens side by side: from {@link PackedTokens#tileStart}, the vector of columns [c, c+L) of the
+     * tile's token i sits at c*TOKEN_TILE + i*L. A register tile then reads one contiguous stream instead of TOKEN_TILE rows a
      * whole row length apart, which map to the same L1 sets when rows are 8 or 32 KiB long. A block's tokens past
      * its last whole tile are not packed (tile1x3 reads them from x). The tiles start on a cache line (see
      * {@link CacheLineAlignment}), and so does every vector in them.
@@ -165,7 +165,8 @@ public final class MatMul {
     private static PackedTokens packTokenTiles(float[] x, int T, int cols) {
         int upper = F.loopBound(cols);
         int lastBlock = (T - 1) / TOKEN_BLOCK, lastTiles = (T - lastBlock * TOKEN_BLOCK) / TOKEN_TILE;
-        float[] values = new float[(lastBlock * TILES_PER_BLOCK + lastTiles) * upper * TOKEN_TILE + CacheLineAlignment.SLACK_FLOATS];
+        int tiles = lastBlock * TILES_PER_BLOCK + lastTiles;
+        float[] values = new float[tiles * upper * TOKEN_TILE + CacheLineAlignment.SLACK_FLOATS];
         PackedTokens packed = new PackedTokens(values, CacheLineAlignment.firstAlignedIndex(values));
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
