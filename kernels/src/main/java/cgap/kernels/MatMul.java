@@ -15,7 +15,7 @@ import static cgap.kernels.Vec.L;
  * <p>How (a small GEMM in the BLIS manner). Rows are split over {@link Parallel} threads in chunks of at
  * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, {@value #WIDEN_SPAN}
  * columns at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident) laid out K block by K
- * block, so that the chunk's rows of one K block of {@value #K_BLOCK} columns lie side by side; the work then
+ * block, so that the chunk's rows of one K block of {@link #K_BLOCK} columns lie side by side; the work then
  * walks that span K block by K block, running register tiles of {@link #TOKEN_TILE} tokens x
  * {@value #ROW_TILE} rows over each.
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
@@ -53,8 +53,13 @@ public final class MatMul {
      */
     static final int TOKEN_TILE = L >= 16 ? 8 : 3;
     static final int ROW_TILE = 3;
-    /** Columns per K block: a 128-token x block is then 256 KiB, and a token tile's x 16 KiB at L = 16 (L1). */
-    static final int K_BLOCK = 512;
+    /**
+     * Columns per K block: as long as a token tile's x stays well inside a 48 KiB L1 (32 KiB at L = 16 with
+     * 8-token tiles, 24 KiB with AVX2's 3-token tiles), since each K block costs a load and a store of every
+     * accumulator. Against 512 columns this ran x1.01-1.06 with AVX-512 and x1.07-1.17 with AVX2 on the
+     * Gemma-2-2B shapes (bench/RESULTS.md). It divides WIDEN_SPAN.
+     */
+    static final int K_BLOCK = TOKEN_TILE == 8 ? 1024 : 2048;
     static final int TOKEN_BLOCK = 128;
     /** Whole token tiles per token block (with 3-token tiles, a block's last 2 tokens take the one-token path). */
     private static final int TILES_PER_BLOCK = TOKEN_BLOCK / TOKEN_TILE;
@@ -233,8 +238,8 @@ public final class MatMul {
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
             // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L. Row r's part of the K block starting
-            // at column k0 sits at blockStart(k0 - s0) + (r-r0) * K_BLOCK of the span's f32 block: a tile's three
-            // rows 2 KiB apart, where a row-major block put them a whole span (8 KiB) apart, on the same L1 sets.
+            // at column k0 sits at blockStart(k0 - s0) + (r-r0) * K_BLOCK of the span's f32 block (with AVX2, whose
+            // K block is the whole span, that is plain row-major).
             int rowStep = tokens * L;
             for (int s0 = 0; s0 < upper; s0 += WIDEN_SPAN) {
                 int spanEnd = Math.min(upper, s0 + WIDEN_SPAN);
