@@ -17,7 +17,9 @@ import java.lang.invoke.MethodHandle;
  * <p>How: Java gives no array addresses, but a critical downcall may take a heap array, pinned for the call. libc's
  * {@code memmove(a, a, 0)} returns its first argument, so it hands back the address. The GC may move the array
  * afterwards, so callers ask again at the start of each long pass over it; an answer gone stale costs speed, never
- * correctness. Where native access is refused the answer is 0 (the array's start), which is correct and slower.
+ * correctness. ./cgap and the build run with --enable-native-access=ALL-UNNAMED. Without it, JDK 25 warns once
+ * on the first downcall, and where native access is refused (--illegal-native-access=deny) the answer is 0, the
+ * array's start, which is correct and slower.
  */
 public final class CacheLineAlignment {
     public static final int LINE_BYTES = 64;
