@@ -56,7 +56,7 @@ public final class MatMul {
     /**
      * Columns per K block: as long as a token tile's x stays well inside a 48 KiB L1 (32 KiB at L = 16 with
      * 8-token tiles, 24 KiB with AVX2's 3-token tiles), since each K block costs a load and a store of every
-     * accumulator. Against 512 columns this ran x1.01-1.06 with AVX-512 and x1.07-1.17 with AVX2 on the
+     * accumulator. Against 512 columns this ran x1.01-1.09 with AVX-512 and x1.07-1.17 with AVX2 on the
      * Gemma-2-2B shapes (bench/RESULTS.md). It divides WIDEN_SPAN.
      */
     static final int K_BLOCK = TOKEN_TILE == 8 ? 1024 : 2048;
