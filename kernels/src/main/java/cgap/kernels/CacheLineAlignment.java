@@ -9,7 +9,7 @@ import java.lang.invoke.MethodHandle;
 /**
  * Where in a heap float[] the cache lines begin, so that a kernel can start its vectors on them.
  *
- * <p>Why: a float[]'s elements start 16 bytes past an 8-byte-aligned object, so a 64-byte vector load from it
+ * <p>Why: a float[]'s elements start 16 bytes (default headers) past an 8-byte-aligned object, so a 64-byte load from it
  * usually spans two cache lines. On the tiled GEMM of {@link MatMul} that cost a third of its speed: one thread
  * ran a 9216 x 2304 BF16 prefill GEMM at 73 GFLOP/s with its arrays where they fell and at 109 with all three
  * (weight block, accumulators, packed x) on cache-line starts (AVX-512; with AVX2 46 against 55; bench/RESULTS.md).
