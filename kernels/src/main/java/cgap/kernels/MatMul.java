@@ -17,10 +17,10 @@ import static cgap.kernels.Vec.L;
  * columns at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident) laid out K block by K
  * block, so that the chunk's rows of one K block of {@link #K_BLOCK} columns lie side by side; the work then
  * walks that span K block by K block, running register tiles of {@link #TOKEN_TILE} tokens x
- * {@value #ROW_TILE} rows over each.
+ * {@link #ROW_TILE} rows over each.
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
  * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
- * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@value #ROW_TILE}. Every weight is read
+ * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@link #ROW_TILE}. Every weight is read
  * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K
  * blocks in a per-thread scratch. The f32 block, the accumulators and the packed x are used from their first
  * cache-line-aligned element ({@link CacheLineAlignment}), so that no vector load spans two lines. Decode
@@ -47,21 +47,23 @@ public final class MatMul {
     /** Columns from one of a chain's vectors to its next. */
     private static final int CHAIN_STEP = CHAINS * L;
     /**
-     * Tokens per register tile: 8 x 3 accumulators fit AVX-512's 32 registers, 3 x 3 AVX2's 16. (4 x 3 left AVX2 one
-     * register short once C2 loads two x vectors at a time: it kept an accumulator on the stack, a store and a
-     * load in every FMA's chain.)
+     * Tokens x rows per register tile. With AVX-512, 8 x 3: 24 accumulators, three weight vectors and an x vector
+     * in 32 registers. With AVX2, 6 x 2: 12 + 2 + 1 of 16. The weight vectors stream from L2, and in a 6 x 2
+     * tile each one feeds six FMAs; the 3 x 3 tile before it fed three, and 6 x 2 ran x1.08-1.21 faster on the
+     * Gemma-2-2B shapes (bench/RESULTS.md). (4 x 3 left AVX2 one register short: C2 kept an accumulator on the
+     * stack.)
      */
-    static final int TOKEN_TILE = L >= 16 ? 8 : 3;
-    static final int ROW_TILE = 3;
+    static final int TOKEN_TILE = L >= 16 ? 8 : 6;
+    static final int ROW_TILE = L >= 16 ? 3 : 2;
     /**
-     * Columns per K block: as long as a token tile's x stays well inside a 48 KiB L1 (32 KiB at L = 16 with
-     * 8-token tiles, 24 KiB with AVX2's 3-token tiles), since each K block costs a load and a store of every
-     * accumulator. Against 512 columns this ran x1.01-1.09 with AVX-512 and x1.07-1.17 with AVX2 on the
-     * Gemma-2-2B shapes (bench/RESULTS.md). It divides WIDEN_SPAN.
+     * Columns per K block: as long as a token tile's x stays well inside a 48 KiB L1 (32 KiB with AVX-512's
+     * 8-token tiles, 24 KiB with AVX2's 6-token ones), since each K block costs a load and a store of every
+     * accumulator. Against 512 columns this ran x1.01-1.09 with AVX-512; with AVX2's 6 x 2 tile, 2048 columns
+     * (x 48 KiB) ran x0.83-0.94 of 1024 (bench/RESULTS.md). It divides WIDEN_SPAN.
      */
-    static final int K_BLOCK = TOKEN_TILE == 8 ? 1024 : 2048;
+    static final int K_BLOCK = 1024;
     static final int TOKEN_BLOCK = 128;
-    /** Whole token tiles per token block (with 3-token tiles, a block's last 2 tokens take the one-token path). */
+    /** Whole token tiles per token block (with 6-token tiles, a block's last 2 tokens take the one-token path). */
     private static final int TILES_PER_BLOCK = TOKEN_BLOCK / TOKEN_TILE;
     /**
      * Columns of a chunk's rows widened to f32 at a time (each K block then reads its part): long runs of each
@@ -69,8 +71,8 @@ public final class MatMul {
      * stalled on memory. The f32 block is 192 KiB, L2-resident.
      */
     static final int WIDEN_SPAN = 2048;
-    /** Rows per chunk (a multiple of ROW_TILE): the accumulators of a chunk x token block take 196 KiB at L = 16. */
-    static final int CHUNK_ROWS = 8 * ROW_TILE;
+    /** Rows per chunk (a multiple of ROW_TILE, 3 or 2): a chunk x token block's accumulators take 196 KiB at L = 16. */
+    static final int CHUNK_ROWS = 24;
 
     /**
      * Bytes of weights per chunk of the BF16 decode path (decodeBF16 reads a chunk as four runs of about 1 MiB):
@@ -263,7 +265,7 @@ public final class MatMul {
                                 int x0 = xTile + skip * TOKEN_TILE;
                                 int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * K_BLOCK + skip;
                                 if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, n - skip, acc, a, rowStep, first);
-                                else tile3x3(xp, x0, block, b, n - skip, acc, a, rowStep, first);
+                                else tile6x2(xp, x0, block, b, n - skip, acc, a, rowStep, first);
                             }
                         }
                     }
@@ -272,7 +274,8 @@ public final class MatMul {
                         for (int u = t; u < tokens; u++) {
                             int x0 = (t0 + u) * cols + k0 + skip;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                tile1x3(x, x0, block, kb + (r - r0) * K_BLOCK + skip, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
+                                if (ROW_TILE == 3) tile1x3(x, x0, block, kb + (r - r0) * K_BLOCK + skip, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
+                                else tile1x2(x, x0, block, kb + (r - r0) * K_BLOCK + skip, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
                             }
                         }
                         // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
@@ -530,29 +533,40 @@ public final class MatMul {
         a70.intoArray(acc, c0 + 7 * L); a71.intoArray(acc, c1 + 7 * L); a72.intoArray(acc, c2 + 7 * L);
     }
 
-    /** As {@link #tile8x3} for three tokens: the tile for 16-register machines (AVX2). */
-    private static void tile3x3(float[] xp, int x0, float[] block, int b, int n,
+    /** Six tokens times two weight rows: the tile for 16-register machines (AVX2), each weight vector feeding six FMAs. */
+    private static void tile6x2(float[] xp, int x0, float[] block, int b, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
-        int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
-        FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
-        FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
-        FloatVector a20 = load(acc, c0 + 2 * L, first), a21 = load(acc, c1 + 2 * L, first), a22 = load(acc, c2 + 2 * L, first);
+        int w0 = b, w1 = b + K_BLOCK;
+        int c0 = a, c1 = a + rowStep;
+        FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first);
+        FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first);
+        FloatVector a20 = load(acc, c0 + 2 * L, first), a21 = load(acc, c1 + 2 * L, first);
+        FloatVector a30 = load(acc, c0 + 3 * L, first), a31 = load(acc, c1 + 3 * L, first);
+        FloatVector a40 = load(acc, c0 + 4 * L, first), a41 = load(acc, c1 + 4 * L, first);
+        FloatVector a50 = load(acc, c0 + 5 * L, first), a51 = load(acc, c1 + 5 * L, first);
         for (int c = 0; c < n; c += CHAIN_STEP) {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
-            FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
             int xc = x0 + c * TOKEN_TILE;
             FloatVector xv = FloatVector.fromArray(F, xp, xc);
-            a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01); a02 = xv.fma(v2, a02);
+            a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01);
             xv = FloatVector.fromArray(F, xp, xc + L);
-            a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12);
+            a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11);
             xv = FloatVector.fromArray(F, xp, xc + 2 * L);
-            a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21); a22 = xv.fma(v2, a22);
+            a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21);
+            xv = FloatVector.fromArray(F, xp, xc + 3 * L);
+            a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31);
+            xv = FloatVector.fromArray(F, xp, xc + 4 * L);
+            a40 = xv.fma(v0, a40); a41 = xv.fma(v1, a41);
+            xv = FloatVector.fromArray(F, xp, xc + 5 * L);
+            a50 = xv.fma(v0, a50); a51 = xv.fma(v1, a51);
         }
-        a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2);
-        a10.intoArray(acc, c0 + L); a11.intoArray(acc, c1 + L); a12.intoArray(acc, c2 + L);
-        a20.intoArray(acc, c0 + 2 * L); a21.intoArray(acc, c1 + 2 * L); a22.intoArray(acc, c2 + 2 * L);
+        a00.intoArray(acc, c0); a01.intoArray(acc, c1);
+        a10.intoArray(acc, c0 + L); a11.intoArray(acc, c1 + L);
+        a20.intoArray(acc, c0 + 2 * L); a21.intoArray(acc, c1 + 2 * L);
+        a30.intoArray(acc, c0 + 3 * L); a31.intoArray(acc, c1 + 3 * L);
+        a40.intoArray(acc, c0 + 4 * L); a41.intoArray(acc, c1 + 4 * L);
+        a50.intoArray(acc, c0 + 5 * L); a51.intoArray(acc, c1 + 5 * L);
     }
 
     /** One token times three weight rows: the tokens left over from whole tiles. */
@@ -567,6 +581,18 @@ public final class MatMul {
             a2 = xv.fma(FloatVector.fromArray(F, block, w2 + c), a2);
         }
         a0.intoArray(acc, c0); a1.intoArray(acc, c1); a2.intoArray(acc, c2);
+    }
+
+    /** One token times two weight rows: AVX2's tokens left over from whole tiles. */
+    private static void tile1x2(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + K_BLOCK;
+        FloatVector a0 = load(acc, a, first), a1 = load(acc, a + rowStep, first);
+        for (int c = 0; c < n; c += CHAIN_STEP) {
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a0 = xv.fma(FloatVector.fromArray(F, block, w0 + c), a0);
+            a1 = xv.fma(FloatVector.fromArray(F, block, w1 + c), a1);
+        }
+        a0.intoArray(acc, a); a1.intoArray(acc, a + rowStep);
     }
 
     private static void tile1x1(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, boolean first) {
