@@ -274,8 +274,9 @@ public final class MatMul {
                         for (int u = t; u < tokens; u++) {
                             int x0 = (t0 + u) * cols + k0 + skip;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                if (ROW_TILE == 3) tile1x3(x, x0, block, kb + (r - r0) * K_BLOCK + skip, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
-                                else tile1x2(x, x0, block, kb + (r - r0) * K_BLOCK + skip, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
+                                int b = kb + (r - r0) * K_BLOCK + skip, a = chainAcc + (r - r0) * rowStep + u * L;
+                                if (ROW_TILE == 3) tile1x3(x, x0, block, b, m, acc, a, rowStep, first);
+                                else tile1x2(x, x0, block, b, m, acc, a, rowStep, first);
                             }
                         }
                         // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
