@@ -570,7 +570,7 @@ public final class MatMul {
         a50.intoArray(acc, c0 + 5 * L); a51.intoArray(acc, c1 + 5 * L);
     }
 
-    /** One token times three weight rows: the tokens left over from whole tiles. */
+    /** One token times three weight rows: AVX-512's tokens left over from whole tiles (none when T is a multiple of 8). */
     private static void tile1x3(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, int rowStep, boolean first) {
         int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
