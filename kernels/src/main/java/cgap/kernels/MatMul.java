@@ -166,7 +166,7 @@ public final class MatMul {
      * TOKEN_TILE tokens side by side: from {@link PackedTokens#tileStart}, the vector of columns [c, c+L) of the
      * tile's token i sits at c*TOKEN_TILE + i*L. A register tile then reads one contiguous stream instead of TOKEN_TILE rows a
      * whole row length apart, which map to the same L1 sets when rows are 8 or 32 KiB long. A block's tokens past
-     * its last whole tile are not packed (tile1x3 reads them from x). The tiles start on a cache line (see
+     * its last whole tile are not packed (the one-token tiles read them from x). The tiles start on a cache line (see
      * {@link CacheLineAlignment}), and so does every vector in them.
      */
     private static PackedTokens packTokenTiles(float[] x, int T, int cols) {
@@ -240,8 +240,7 @@ public final class MatMul {
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
             // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L. Row r's part of the K block starting
-            // at column k0 sits at blockStart(k0 - s0) + (r-r0) * K_BLOCK of the span's f32 block (with AVX2, whose
-            // K block is the whole span, that is plain row-major).
+            // at column k0 sits at blockStart(k0 - s0) + (r-r0) * K_BLOCK of the span's f32 block.
             int rowStep = tokens * L;
             for (int s0 = 0; s0 < upper; s0 += WIDEN_SPAN) {
                 int spanEnd = Math.min(upper, s0 + WIDEN_SPAN);
