@@ -13,9 +13,9 @@ import static cgap.kernels.Vec.L;
  * W a BF16/F16/F32 {@link WeightMatrix} read in place, and f32 accumulation.
  *
  * <p>How (a small GEMM in the BLIS manner). Rows are split over {@link Parallel} threads in chunks of at
- * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, {@value #WIDEN_SPAN}
- * columns at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident) laid out K block by K
- * block, so that the chunk's rows of one K block of {@link #K_BLOCK} columns lie side by side; the work then
+ * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, a span of two K blocks
+ * at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident) laid out K block by K
+ * block, so that the chunk's rows of one K block (at most {@link #K_BLOCK} columns) lie side by side; the work then
  * walks that span K block by K block, running register tiles of {@link #TOKEN_TILE} tokens x
  * {@link #ROW_TILE} rows over each.
  * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
@@ -56,21 +56,23 @@ public final class MatMul {
     static final int TOKEN_TILE = L >= 16 ? 8 : 6;
     static final int ROW_TILE = L >= 16 ? 3 : 2;
     /**
-     * Columns per K block: as long as a token tile's x stays well inside a 48 KiB L1 (32 KiB with AVX-512's
-     * 8-token tiles, 24 KiB with AVX2's 6-token ones), since each K block costs a load and a store of every
-     * accumulator. Against 512 columns this ran x1.01-1.09 with AVX-512; with AVX2's 6 x 2 tile, 2048 columns
-     * (x 48 KiB) ran x0.83-0.94 of 1024 (bench/RESULTS.md). It divides WIDEN_SPAN.
+     * Longest K block, in columns: as long as a token tile's x stays well inside a 48 KiB L1 (32 KiB with
+     * AVX-512's 8-token tiles, 30 KiB with AVX2's 6-token ones), since each K block costs a load and a store of
+     * every accumulator and a tile call's fixed cost. Against 512 columns, 1024 ran x1.01-1.09 with AVX-512; with
+     * AVX2's 6 x 2 tile, 2048 columns (x 48 KiB) ran x0.83-0.94 of 1024 (bench/RESULTS.md). See kBlockLength.
      */
-    static final int K_BLOCK = 1024;
+    static final int K_BLOCK = L >= 16 ? 1024 : 1280;
+    /** K blocks per widening span. */
+    static final int BLOCKS_PER_SPAN = 2;
     static final int TOKEN_BLOCK = 128;
     /** Whole token tiles per token block (with 6-token tiles, a block's last 2 tokens take the one-token path). */
     private static final int TILES_PER_BLOCK = TOKEN_BLOCK / TOKEN_TILE;
     /**
-     * Columns of a chunk's rows widened to f32 at a time (each K block then reads its part): long runs of each
-     * row, which the hardware prefetcher follows, where one K block's 1 KiB pieces of 24 rows left the widening
-     * stalled on memory. The f32 block is 192 KiB, L2-resident.
+     * Most columns of a chunk's rows widened to f32 at a time (a span: BLOCKS_PER_SPAN K blocks, each of which then
+     * reads its part): long runs of each row, which the hardware prefetcher follows, where one K block's 1 KiB
+     * pieces of 24 rows left the widening stalled on memory. The f32 block is at most 240 KiB, L2-resident.
      */
-    static final int WIDEN_SPAN = 2048;
+    static final int WIDEN_SPAN = BLOCKS_PER_SPAN * K_BLOCK;
     /** Rows per chunk (a multiple of ROW_TILE, 3 or 2): a chunk x token block's accumulators take 196 KiB at L = 16. */
     static final int CHUNK_ROWS = 24;
 
@@ -190,9 +192,18 @@ public final class MatMul {
         return packed;
     }
 
-    /** Where the f32 block's K block starting at column k (from the span's start, a multiple of K_BLOCK) begins. */
-    private static int blockStart(int k) {
-        return k / K_BLOCK * CHUNK_ROWS * K_BLOCK;
+    /**
+     * The K block length for rows of `upper` whole-vector columns (a multiple of CHAIN_STEP, so that every block
+     * starts on chain 0). With AVX2, as few even blocks of at most K_BLOCK columns as the row allows, the last
+     * one shorter: a tile call costs about 40 cycles besides its loop (6 cycles per CHAIN_STEP columns), so
+     * Gemma's 2304 columns ran x1.04-1.17 faster as two blocks of 1152 than as 1024 + 1024 + 256. AVX-512 keeps
+     * whole blocks of K_BLOCK: even blocks measured x0.90-1.02 there, its 8-token x tile filling more of L1.
+     */
+    static int kBlockLength(int upper) {
+        if (L >= 16) return K_BLOCK;
+        int blocks = Math.max(1, (upper + K_BLOCK - 1) / K_BLOCK);
+        int even = (upper + blocks - 1) / blocks;
+        return (even + CHAIN_STEP - 1) / CHAIN_STEP * CHAIN_STEP;
     }
 
     /** x packed in token tiles (see packTokenTiles), the first tile at values[start]. */
@@ -235,24 +246,26 @@ public final class MatMul {
         float[] block = scratch.block, acc = scratch.accumulators, xp = packed.values();
         // Where the block and the accumulators start a cache line now (the GC may have moved them since the last call).
         int blockAt = CacheLineAlignment.firstAlignedIndex(block), accAt = CacheLineAlignment.firstAlignedIndex(acc);
+        int kBlock = kBlockLength(upper), span = BLOCKS_PER_SPAN * kBlock;
         int panels = (r1 - r0) / ROW_TILE;
         int fullPanelEnd = r0 + panels * ROW_TILE;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
             // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L. Row r's part of the K block starting
-            // at column k0 sits at blockStart(k0 - s0) + (r-r0) * K_BLOCK of the span's f32 block.
+            // at column k0 sits at (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r-r0) * kBlock of the span's f32 block.
             int rowStep = tokens * L;
-            for (int s0 = 0; s0 < upper; s0 += WIDEN_SPAN) {
-                int spanEnd = Math.min(upper, s0 + WIDEN_SPAN);
+            for (int s0 = 0; s0 < upper; s0 += span) {
+                int spanEnd = Math.min(upper, s0 + span);
                 for (int r = r0; r < r1; r++) {
-                    for (int k0 = s0; k0 < spanEnd; k0 += K_BLOCK) {
-                        decodeRow(w, r, k0, Math.min(spanEnd, k0 + K_BLOCK), block, blockAt + blockStart(k0 - s0) + (r - r0) * K_BLOCK);
+                    for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
+                        decodeRow(w, r, k0, Math.min(spanEnd, k0 + kBlock), block,
+                                blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock);
                     }
                 }
-                for (int k0 = s0; k0 < spanEnd; k0 += K_BLOCK) {
-                    int n = Math.min(K_BLOCK, spanEnd - k0);
+                for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
+                    int n = Math.min(kBlock, spanEnd - k0);
                     boolean first = k0 == 0;
-                    int kb = blockAt + blockStart(k0 - s0);
+                    int kb = blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock;
                     int t;
                     // Chain h takes the block's vectors h, h + CHAINS, ... (K blocks start at multiples of CHAIN_STEP).
                     // A tile's chains run back to back: with two chains, the second reads the other half of each
@@ -262,9 +275,9 @@ public final class MatMul {
                         for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
                             for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
                                 int x0 = xTile + skip * TOKEN_TILE;
-                                int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * K_BLOCK + skip;
-                                if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, n - skip, acc, a, rowStep, first);
-                                else tile6x2(xp, x0, block, b, n - skip, acc, a, rowStep, first);
+                                int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * kBlock + skip;
+                                if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, kBlock, n - skip, acc, a, rowStep, first);
+                                else tile6x2(xp, x0, block, b, kBlock, n - skip, acc, a, rowStep, first);
                             }
                         }
                     }
@@ -273,15 +286,15 @@ public final class MatMul {
                         for (int u = t; u < tokens; u++) {
                             int x0 = (t0 + u) * cols + k0 + skip;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                int b = kb + (r - r0) * K_BLOCK + skip, a = chainAcc + (r - r0) * rowStep + u * L;
-                                if (ROW_TILE == 3) tile1x3(x, x0, block, b, m, acc, a, rowStep, first);
-                                else tile1x2(x, x0, block, b, m, acc, a, rowStep, first);
+                                int b = kb + (r - r0) * kBlock + skip, a = chainAcc + (r - r0) * rowStep + u * L;
+                                if (ROW_TILE == 3) tile1x3(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
+                                else tile1x2(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
                             }
                         }
                         // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
                         for (int r = fullPanelEnd; r < r1; r++) {
                             for (int u = 0; u < tokens; u++) {
-                                tile1x1(x, (t0 + u) * cols + k0 + skip, block, kb + (r - r0) * K_BLOCK + skip, m, acc,
+                                tile1x1(x, (t0 + u) * cols + k0 + skip, block, kb + (r - r0) * kBlock + skip, m, acc,
                                         chainAcc + (r - r0) * rowStep + u * L, first);
                             }
                         }
@@ -489,9 +502,9 @@ public final class MatMul {
      * rows (block rows at b + j*K_BLOCK), over one chain's vectors c = 0, CHAIN_STEP, ... below n. Accumulator of
      * (token i, row j) at acc[a + j*rowStep + i*L].
      */
-    private static void tile8x3(float[] xp, int x0, float[] block, int b, int n,
+    private static void tile8x3(float[] xp, int x0, float[] block, int b, int rowStride, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+        int w0 = b, w1 = b + rowStride, w2 = b + 2 * rowStride;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
@@ -534,9 +547,9 @@ public final class MatMul {
     }
 
     /** Six tokens times two weight rows: the tile for 16-register machines (AVX2), each weight vector feeding six FMAs. */
-    private static void tile6x2(float[] xp, int x0, float[] block, int b, int n,
+    private static void tile6x2(float[] xp, int x0, float[] block, int b, int rowStride, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK;
+        int w0 = b, w1 = b + rowStride;
         int c0 = a, c1 = a + rowStep;
         FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first);
         FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first);
@@ -570,8 +583,8 @@ public final class MatMul {
     }
 
     /** One token times three weight rows: AVX-512's tokens left over from whole tiles (none when T is a multiple of 8). */
-    private static void tile1x3(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK, w2 = b + 2 * K_BLOCK;
+    private static void tile1x3(float[] x, int x0, float[] block, int b, int rowStride, int n, float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + rowStride, w2 = b + 2 * rowStride;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a0 = load(acc, c0, first), a1 = load(acc, c1, first), a2 = load(acc, c2, first);
         for (int c = 0; c < n; c += CHAIN_STEP) {
@@ -584,8 +597,8 @@ public final class MatMul {
     }
 
     /** One token times two weight rows: AVX2's tokens left over from whole tiles. */
-    private static void tile1x2(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, int rowStep, boolean first) {
-        int w0 = b, w1 = b + K_BLOCK;
+    private static void tile1x2(float[] x, int x0, float[] block, int b, int rowStride, int n, float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + rowStride;
         FloatVector a0 = load(acc, a, first), a1 = load(acc, a + rowStep, first);
         for (int c = 0; c < n; c += CHAIN_STEP) {
             FloatVector xv = FloatVector.fromArray(F, x, x0 + c);

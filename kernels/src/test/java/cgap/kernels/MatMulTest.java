@@ -79,6 +79,21 @@ class MatMulTest {
         }
     }
 
+    /** K blocks: AVX2 splits a row into as few even blocks as K_BLOCK allows; AVX-512 keeps whole K_BLOCKs. */
+    @Test
+    void kBlocksSplitRowsEvenlyWithAvx2() {
+        if (Vec.L >= 16) {
+            assertEquals(1024, MatMul.kBlockLength(2304));
+            assertEquals(1024, MatMul.kBlockLength(9216));
+            return;
+        }
+        assertEquals(1152, MatMul.kBlockLength(2304), "Gemma-2-2B hidden size: two blocks, not 1280 + 1024");
+        assertEquals(1152, MatMul.kBlockLength(9216), "eight blocks");
+        assertEquals(1024, MatMul.kBlockLength(2048));
+        assertEquals(1184, MatMul.kBlockLength(8192), "seven blocks, the last 1088 columns");
+        assertEquals(16, MatMul.kBlockLength(8), "one short block, a whole chain step");
+    }
+
     /**
      * The fixed summation order makes a token's output independent of how many tokens share the call, and
      * of which path runs it (BF16 decode streams rows directly: four at a time, a quarter of a chunk apart, and a
