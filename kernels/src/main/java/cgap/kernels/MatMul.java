@@ -31,8 +31,8 @@ import static cgap.kernels.Vec.L;
  * thread count): each output is one dot product over {@link #CHAINS} FMA chains of L lanes. The whole vectors
  * of a row (vector k: columns [kL, kL+L)) go to chain k mod CHAINS, where lane j accumulates, with FMA and in
  * increasing c, the products of its columns c = j (mod L); the chains are added lane-wise, the L lanes then
- * summed by {@link Vec#sumLanes} (by {@link Vec#sumLanesOfEach}, the same tree for L outputs at once: L tokens
- * of a row in the tiled path, L rows in decode), and the columns past the last whole vector added in order with
+ * summed by {@link Vec#sumLanes} (by {@link Vec#sumLanesOfEach}, the same tree for L outputs at once: L rows
+ * of a token in the tiled path, L rows in decode), and the columns past the last whole vector added in order with
  * FMA. L is the preferred float vector length of the machine, so the last bits can differ between machines.
  */
 public final class MatMul {
@@ -301,26 +301,22 @@ public final class MatMul {
                     }
                 }
             }
-            // Lanes summed in the fixed tree (L tokens at a time), then the columns past the last whole vector in
-            // order. A token group's sums are gathered for all the chunk's rows and then written token by token:
-            // written row by row, the L stores of a row lay `rows` floats apart, for the usual power-of-two rows
-            // all in one L1 set, and missed. With the scalar lane swaps sumLanesOfEach had then, the phase took 17%
-            // of an 8192 x 2048 GEMM; now 6-7%.
-            float[] sums = scratch.sums;
-            for (int g = 0; g < tokens; g += L) {
-                int group = Math.min(L, tokens - g);
-                for (int r = r0; r < r1; r++) {
-                    int at = accAt + (r - r0) * rowStep + g * L;
-                    addChains(acc, at, group);
-                    sumLanesOfGroup(acc, at, group, upper, sums, (r - r0) * L);
+            // The chains added, then each token's lanes summed in the fixed tree L rows at a time: the L sums come out
+            // side by side as the token's outputs for those rows, one vector store into out. Then the columns past the
+            // last whole vector, in order. (Summed L tokens of a row at a time instead, the sums had to be scattered
+            // to out one by one: 5-6% of a Gemma-2-2B prefill with AVX2, in JFR.)
+            addChains(acc, accAt, (r1 - r0) * tokens);
+            for (int u = 0; u < tokens; u++) {
+                int o = (t0 + u) * rows, r = r0;
+                if (upper == 0) Arrays.fill(out, o + r0, o + r1, 0f);
+                else {
+                    for (; r + L <= r1; r += L) Vec.sumLanesOfEach(acc, accAt + (r - r0) * rowStep + u * L, rowStep, out, o + r);
+                    for (; r < r1; r++) out[o + r] = Vec.sumLanes(FloatVector.fromArray(F, acc, accAt + (r - r0) * rowStep + u * L));
                 }
-                for (int k = 0; k < group; k++) {
-                    int t = t0 + g + k;
-                    for (int r = r0; r < r1; r++) {
-                        float sum = sums[(r - r0) * L + k];
-                        for (int c = upper; c < cols; c++) sum = Math.fma(x[t * cols + c], w.get(r, c), sum);
-                        out[t * rows + r] = sum;
-                    }
+                for (r = r0; upper < cols && r < r1; r++) {
+                    float sum = out[o + r];
+                    for (int c = upper; c < cols; c++) sum = Math.fma(x[(t0 + u) * cols + c], w.get(r, c), sum);
+                    out[o + r] = sum;
                 }
             }
         }
@@ -376,7 +372,7 @@ public final class MatMul {
      */
     private static void sumLanesOfGroup(float[] acc, int offset, int group, int upper, float[] sums, int at) {
         if (upper == 0) Arrays.fill(sums, at, at + group, 0f);
-        else if (group == L) Vec.sumLanesOfEach(acc, offset, sums, at);
+        else if (group == L) Vec.sumLanesOfEach(acc, offset, L, sums, at);
         else for (int k = 0; k < group; k++) sums[at + k] = Vec.sumLanes(FloatVector.fromArray(F, acc, offset + k * L));
     }
 

@@ -78,8 +78,8 @@ final class Vec {
         return FloatVector.fromArray(F, index, 0);
     }
 
-    private static FloatVector vectorAt(float[] a, int offset, int k) {
-        return FloatVector.fromArray(F, a, offset + k * L);
+    private static FloatVector vectorAt(float[] a, int offset, int stride, int k) {
+        return FloatVector.fromArray(F, a, offset + k * stride);
     }
 
     private static FloatVector level(FloatVector x, FloatVector y, FloatVector low, FloatVector high) {
@@ -87,28 +87,28 @@ final class Vec {
     }
 
     /**
-     * sums[at + k] = sumLanes(the vector at a[offset + k*L]) for k < L, bit for bit, at about a quarter of the
+     * sums[at + k] = sumLanes(the vector at a[offset + k*stride]) for k < L, bit for bit, at about a quarter of the
      * cost of L separate calls (15 adds and 31 permutes for 16 vectors, instead of 64 of each).
      */
-    static void sumLanesOfEach(float[] a, int offset, float[] sums, int at) {
+    static void sumLanesOfEach(float[] a, int offset, int stride, float[] sums, int at) {
         if (L != 16 && L != 8) {
-            for (int k = 0; k < L; k++) sums[at + k] = sumLanes(FloatVector.fromArray(F, a, offset + k * L));
+            for (int k = 0; k < L; k++) sums[at + k] = sumLanes(FloatVector.fromArray(F, a, offset + k * stride));
             return;
         }
         // Eight vectors into the last three levels: at L = 16 the first level's results, at L = 8 the inputs.
         FloatVector v0, v1, v2, v3, v4, v5, v6, v7;
         if (L == 16) {
-            v0 = level(vectorAt(a, offset, 0), vectorAt(a, offset, 1), LOW_8, HIGH_8);
-            v1 = level(vectorAt(a, offset, 2), vectorAt(a, offset, 3), LOW_8, HIGH_8);
-            v2 = level(vectorAt(a, offset, 4), vectorAt(a, offset, 5), LOW_8, HIGH_8);
-            v3 = level(vectorAt(a, offset, 6), vectorAt(a, offset, 7), LOW_8, HIGH_8);
-            v4 = level(vectorAt(a, offset, 8), vectorAt(a, offset, 9), LOW_8, HIGH_8);
-            v5 = level(vectorAt(a, offset, 10), vectorAt(a, offset, 11), LOW_8, HIGH_8);
-            v6 = level(vectorAt(a, offset, 12), vectorAt(a, offset, 13), LOW_8, HIGH_8);
-            v7 = level(vectorAt(a, offset, 14), vectorAt(a, offset, 15), LOW_8, HIGH_8);
+            v0 = level(vectorAt(a, offset, stride, 0), vectorAt(a, offset, stride, 1), LOW_8, HIGH_8);
+            v1 = level(vectorAt(a, offset, stride, 2), vectorAt(a, offset, stride, 3), LOW_8, HIGH_8);
+            v2 = level(vectorAt(a, offset, stride, 4), vectorAt(a, offset, stride, 5), LOW_8, HIGH_8);
+            v3 = level(vectorAt(a, offset, stride, 6), vectorAt(a, offset, stride, 7), LOW_8, HIGH_8);
+            v4 = level(vectorAt(a, offset, stride, 8), vectorAt(a, offset, stride, 9), LOW_8, HIGH_8);
+            v5 = level(vectorAt(a, offset, stride, 10), vectorAt(a, offset, stride, 11), LOW_8, HIGH_8);
+            v6 = level(vectorAt(a, offset, stride, 12), vectorAt(a, offset, stride, 13), LOW_8, HIGH_8);
+            v7 = level(vectorAt(a, offset, stride, 14), vectorAt(a, offset, stride, 15), LOW_8, HIGH_8);
         } else {
-            v0 = vectorAt(a, offset, 0); v1 = vectorAt(a, offset, 1); v2 = vectorAt(a, offset, 2); v3 = vectorAt(a, offset, 3);
-            v4 = vectorAt(a, offset, 4); v5 = vectorAt(a, offset, 5); v6 = vectorAt(a, offset, 6); v7 = vectorAt(a, offset, 7);
+            v0 = vectorAt(a, offset, stride, 0); v1 = vectorAt(a, offset, stride, 1); v2 = vectorAt(a, offset, stride, 2); v3 = vectorAt(a, offset, stride, 3);
+            v4 = vectorAt(a, offset, stride, 4); v5 = vectorAt(a, offset, stride, 5); v6 = vectorAt(a, offset, stride, 6); v7 = vectorAt(a, offset, stride, 7);
         }
         FloatVector q0 = level(v0, v1, LOW_4, HIGH_4), q1 = level(v2, v3, LOW_4, HIGH_4);
         FloatVector q2 = level(v4, v5, LOW_4, HIGH_4), q3 = level(v6, v7, LOW_4, HIGH_4);

@@ -77,7 +77,8 @@ class VecTest {
     void sumLanesOfEachGivesTheBitsOfSumLanes() {
         SplittableRandom random = new SplittableRandom(5);
         int L = Vec.L;
-        float[] a = new float[3 + L * L];
+        int stride = L + 5;
+        float[] a = new float[3 + L * stride];
         for (int trial = 0; trial < 200; trial++) {
             for (int i = 0; i < a.length; i++) {
                 // Mixed magnitudes make the summation order visible in the last bits; a few specials ride along.
@@ -86,9 +87,9 @@ class VecTest {
             }
             float[] sums = new float[2 + L + 1];
             Arrays.fill(sums, 7f);
-            Vec.sumLanesOfEach(a, 3, sums, 2);
+            Vec.sumLanesOfEach(a, 3, stride, sums, 2);
             for (int k = 0; k < L; k++) {
-                float expected = Vec.sumLanes(FloatVector.fromArray(Vec.F, a, 3 + k * L));
+                float expected = Vec.sumLanes(FloatVector.fromArray(Vec.F, a, 3 + k * stride));
                 assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(sums[2 + k]), "vector " + k + ", trial " + trial);
             }
             assertEquals(7f, sums[0]);
