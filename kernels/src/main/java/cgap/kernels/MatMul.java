@@ -101,8 +101,8 @@ public final class MatMul {
     private static final class Scratch {
         final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN + CacheLineAlignment.SLACK_FLOATS];
         final float[] accumulators = new float[CHAINS * CHAIN_ACCUMULATORS + CacheLineAlignment.SLACK_FLOATS];
-        /** The lane sums of L tokens for each row of a chunk (row j's at j*L), or of L rows in decode. */
-        final float[] sums = new float[CHUNK_ROWS * L];
+        /** Decode's lane sums of L rows. */
+        final float[] sums = new float[L];
         /** A BF16 decode chunk's row accumulators, lane-summed L rows at a time at the end of the chunk. */
         final float[] decodeAccumulators = new float[DECODE_MAX_CHUNK_ROWS * L];
     }
@@ -313,10 +313,12 @@ public final class MatMul {
                     for (; r + L <= r1; r += L) Vec.sumLanesOfEach(acc, accAt + (r - r0) * rowStep + u * L, rowStep, out, o + r);
                     for (; r < r1; r++) out[o + r] = Vec.sumLanes(FloatVector.fromArray(F, acc, accAt + (r - r0) * rowStep + u * L));
                 }
-                for (r = r0; upper < cols && r < r1; r++) {
-                    float sum = out[o + r];
-                    for (int c = upper; c < cols; c++) sum = Math.fma(x[(t0 + u) * cols + c], w.get(r, c), sum);
-                    out[o + r] = sum;
+                if (upper < cols) {
+                    for (r = r0; r < r1; r++) {
+                        float sum = out[o + r];
+                        for (int c = upper; c < cols; c++) sum = Math.fma(x[(t0 + u) * cols + c], w.get(r, c), sum);
+                        out[o + r] = sum;
+                    }
                 }
             }
         }
@@ -347,7 +349,7 @@ public final class MatMul {
         int upper = F.loopBound(w.cols());
         for (int g = r0; g < r1; g += L) {
             int group = Math.min(L, r1 - g);
-            sumLanesOfGroup(acc, (g - r0) * L, group, upper, sums, 0);
+            sumLanesOfGroup(acc, (g - r0) * L, group, upper, sums);
             for (int k = 0; k < group; k++) {
                 float sum = sums[k];
                 for (int c = upper; c < w.cols(); c++) sum = Math.fma(x[c], w.get(g + k, c), sum);
@@ -366,14 +368,14 @@ public final class MatMul {
     }
 
     /**
-     * sums[at + k] = the lane sum of the accumulator at acc[offset + k*L], for k < group <= L (all zero when there
+     * sums[k] = the lane sum of the accumulator at acc[offset + k*L], for k < group <= L (all zero when there
      * was no whole vector to accumulate, upper == 0): the batched tree for a whole group, the same tree one by one
      * otherwise.
      */
-    private static void sumLanesOfGroup(float[] acc, int offset, int group, int upper, float[] sums, int at) {
-        if (upper == 0) Arrays.fill(sums, at, at + group, 0f);
-        else if (group == L) Vec.sumLanesOfEach(acc, offset, L, sums, at);
-        else for (int k = 0; k < group; k++) sums[at + k] = Vec.sumLanes(FloatVector.fromArray(F, acc, offset + k * L));
+    private static void sumLanesOfGroup(float[] acc, int offset, int group, int upper, float[] sums) {
+        if (upper == 0) Arrays.fill(sums, 0, group, 0f);
+        else if (group == L) Vec.sumLanesOfEach(acc, offset, L, sums, 0);
+        else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, offset + k * L));
     }
 
     /** Row r's L-lane accumulator (its lanes not yet summed). */
@@ -495,7 +497,7 @@ public final class MatMul {
 
     /**
      * Eight tokens (packed x: token i's vector of columns c.. at xp[x0 + c*TOKEN_TILE + i*L]) times three weight
-     * rows (block rows at b + j*K_BLOCK), over one chain's vectors c = 0, CHAIN_STEP, ... below n. Accumulator of
+     * rows (block rows at b + j*rowStride), over one chain's vectors c = 0, CHAIN_STEP, ... below n. Accumulator of
      * (token i, row j) at acc[a + j*rowStep + i*L].
      */
     private static void tile8x3(float[] xp, int x0, float[] block, int b, int rowStride, int n,
