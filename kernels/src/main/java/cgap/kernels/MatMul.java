@@ -13,13 +13,13 @@ import static cgap.kernels.Vec.L;
  * W a BF16/F16/F32 {@link WeightMatrix} read in place, and f32 accumulation.
  *
  * <p>How (a small GEMM in the BLIS manner). Rows are split over {@link Parallel} threads in chunks of at
- * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, a span of two K blocks
- * at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident) laid out K block by K
- * block, so that the chunk's rows of one K block (at most {@link #K_BLOCK} columns) lie side by side; the work then
- * walks that span K block by K block, running register tiles of {@link #TOKEN_TILE} tokens x
- * {@link #ROW_TILE} rows over each.
- * x is first packed so that a token tile's vectors lie side by side (see packTokenTiles), and a tile's x
- * stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
+ * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, a span of
+ * {@link #BLOCKS_PER_SPAN} K blocks at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident)
+ * laid out K block by K block, so that the chunk's rows of one K block (at most {@link #K_BLOCK} columns) lie
+ * side by side, each row's vectors chain by chain (see the summation order); the work then walks that span K
+ * block by K block, running register tiles of {@link #TOKEN_TILE} tokens x {@link #ROW_TILE} rows over each.
+ * x is first packed so that a token tile's vectors lie side by side, chain by chain as well (see packTokenTiles),
+ * and one chain of a tile's x stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
  * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@link #ROW_TILE}. Every weight is read
  * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K
  * blocks in a per-thread scratch. The f32 block, the accumulators and the packed x are used from their first
@@ -56,21 +56,23 @@ public final class MatMul {
     static final int TOKEN_TILE = L >= 16 ? 8 : 6;
     static final int ROW_TILE = L >= 16 ? 3 : 2;
     /**
-     * Longest K block, in columns: as long as a token tile's x stays well inside a 48 KiB L1 (32 KiB with
-     * AVX-512's 8-token tiles, 30 KiB with AVX2's 6-token ones), since each K block costs a load and a store of
-     * every accumulator and a tile call's fixed cost. Against 512 columns, 1024 ran x1.01-1.09 with AVX-512; with
-     * AVX2's 6 x 2 tile, 2048 columns (x 48 KiB) ran x0.83-0.94 of 1024 (bench/RESULTS.md). See kBlockLength.
+     * Longest K block, in columns: as long as the x that a token tile keeps in L1 stays well inside 48 KiB, since
+     * each K block costs a load and a store of every accumulator and a tile call's fixed cost. That x is one
+     * chain's: with AVX-512 (one chain) 8 tokens x 1024 columns, 32 KiB; with AVX2 6 tokens x half of 2560
+     * columns, 30 KiB. Against 512 columns, 1024 ran x1.01-1.09 with AVX-512; with AVX2, chain-major blocks of
+     * up to 2560 columns ran x1.01-1.09 against column-order blocks of up to 1280 (bench/RESULTS.md). See
+     * kBlockLength.
      */
-    static final int K_BLOCK = L >= 16 ? 1024 : 1280;
-    /** K blocks per widening span. */
-    static final int BLOCKS_PER_SPAN = 2;
+    static final int K_BLOCK = L >= 16 ? 1024 : 2560;
+    /** K blocks per widening span: AVX2's blocks are long runs alone, AVX-512's are widened two at a time. */
+    static final int BLOCKS_PER_SPAN = L >= 16 ? 2 : 1;
     static final int TOKEN_BLOCK = 128;
     /** Whole token tiles per token block (with 6-token tiles, a block's last 2 tokens take the one-token path). */
     private static final int TILES_PER_BLOCK = TOKEN_BLOCK / TOKEN_TILE;
     /**
      * Most columns of a chunk's rows widened to f32 at a time (a span: BLOCKS_PER_SPAN K blocks, each of which then
      * reads its part): long runs of each row, which the hardware prefetcher follows, where one K block's 1 KiB
-     * pieces of 24 rows left the widening stalled on memory. The f32 block is at most 240 KiB, L2-resident.
+     * pieces of 24 rows left the widening stalled on memory. The f32 block takes 192 KiB (AVX-512) or 240 KiB (AVX2), L2-resident.
      */
     static final int WIDEN_SPAN = BLOCKS_PER_SPAN * K_BLOCK;
     /** Rows per chunk (a multiple of ROW_TILE, 3 or 2): a chunk x token block's accumulators take 196 KiB at L = 16. */
@@ -164,10 +166,11 @@ public final class MatMul {
     }
 
     /**
-     * The whole token tiles of each token block of x, each laid out column-vector by column-vector with its
-     * TOKEN_TILE tokens side by side: from {@link PackedTokens#tileStart}, the vector of columns [c, c+L) of the
-     * tile's token i sits at c*TOKEN_TILE + i*L. A register tile then reads one contiguous stream instead of TOKEN_TILE rows a
-     * whole row length apart, which map to the same L1 sets when rows are 8 or 32 KiB long. A block's tokens past
+     * The whole token tiles of each token block of x, each laid out chain by chain and, within a chain,
+     * column-vector by column-vector with its TOKEN_TILE tokens side by side: from {@link PackedTokens#tileStart},
+     * token i's vector v (columns [vL, vL+L)) sits at (v mod CHAINS) * chainRegion + (v / CHAINS) * TOKEN_TILE * L
+     * + i*L. A register tile then reads one contiguous stream instead of TOKEN_TILE rows a whole row length apart,
+     * which map to the same L1 sets when rows are 8 or 32 KiB long. A block's tokens past
      * its last whole tile are not packed (the one-token tiles read them from x). The tiles start on a cache line (see
      * {@link CacheLineAlignment}), and so does every vector in them.
      */
@@ -175,7 +178,8 @@ public final class MatMul {
         int upper = F.loopBound(cols);
         int lastBlock = (T - 1) / TOKEN_BLOCK, lastTiles = (T - lastBlock * TOKEN_BLOCK) / TOKEN_TILE;
         int tiles = lastBlock * TILES_PER_BLOCK + lastTiles;
-        float[] values = new float[tiles * upper * TOKEN_TILE + CacheLineAlignment.SLACK_FLOATS];
+        int chainRegion = chainRegion(upper);
+        float[] values = new float[tiles * CHAINS * chainRegion + CacheLineAlignment.SLACK_FLOATS];
         PackedTokens packed = new PackedTokens(values, CacheLineAlignment.firstAlignedIndex(values));
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
@@ -183,8 +187,8 @@ public final class MatMul {
                 int base = packed.tileStart(t0, t, upper);
                 for (int i = 0; i < TOKEN_TILE; i++) {
                     int row = (t0 + t + i) * cols;
-                    for (int c = 0; c < upper; c += L) {
-                        System.arraycopy(x, row + c, values, base + c * TOKEN_TILE + i * L, L);
+                    for (int v = 0; v < upper / L; v++) {
+                        System.arraycopy(x, row + v * L, values, base + v % CHAINS * chainRegion + v / CHAINS * TOKEN_TILE * L + i * L, L);
                     }
                 }
             }
@@ -195,9 +199,9 @@ public final class MatMul {
     /**
      * The K block length for rows of `upper` whole-vector columns (a multiple of CHAIN_STEP, so that every block
      * starts on chain 0). With AVX2, as few even blocks of at most K_BLOCK columns as the row allows, the last
-     * one shorter: a tile call costs about 40 cycles besides its loop (6 cycles per CHAIN_STEP columns), so
-     * Gemma's 2304 columns ran x1.04-1.17 faster as two blocks of 1152 than as 1024 + 1024 + 256. AVX-512 keeps
-     * whole blocks of K_BLOCK: even blocks measured x0.90-1.02 there, its 8-token x tile filling more of L1.
+     * one shorter: a tile call costs about 40 cycles besides its loop (6 cycles per 12 FMAs), so long calls pay;
+     * with 1024-column blocks Gemma's 2304 columns ran x1.04-1.17 faster as two blocks of 1152 than as
+     * 1024 + 1024 + 256. AVX-512 keeps whole blocks of K_BLOCK: even blocks measured x0.90-1.02 there.
      */
     static int kBlockLength(int upper) {
         if (L >= 16) return K_BLOCK;
@@ -206,11 +210,16 @@ public final class MatMul {
         return (even + CHAIN_STEP - 1) / CHAIN_STEP * CHAIN_STEP;
     }
 
+    /** Floats of one chain's vectors in a packed token tile: the row's whole vectors, a chain's share rounded up. */
+    private static int chainRegion(int upper) {
+        return (upper / L + CHAINS - 1) / CHAINS * TOKEN_TILE * L;
+    }
+
     /** x packed in token tiles (see packTokenTiles), the first tile at values[start]. */
     private record PackedTokens(float[] values, int start) {
         /** Where the tile of tokens t0 + t .. t0 + t + TOKEN_TILE - 1 starts (t0 a block start, t a multiple of TOKEN_TILE). */
         int tileStart(int t0, int t, int upper) {
-            return start + (t0 / TOKEN_BLOCK * TILES_PER_BLOCK + t / TOKEN_TILE) * upper * TOKEN_TILE;
+            return start + (t0 / TOKEN_BLOCK * TILES_PER_BLOCK + t / TOKEN_TILE) * CHAINS * chainRegion(upper);
         }
     }
 
@@ -258,35 +267,37 @@ public final class MatMul {
                 int spanEnd = Math.min(upper, s0 + span);
                 for (int r = r0; r < r1; r++) {
                     for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
-                        decodeRow(w, r, k0, Math.min(spanEnd, k0 + kBlock), block,
-                                blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock);
+                        widen(w, r, k0, Math.min(spanEnd, k0 + kBlock), block,
+                                blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock, kBlock / CHAINS, L);
                     }
                 }
                 for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
                     int n = Math.min(kBlock, spanEnd - k0);
                     boolean first = k0 == 0;
                     int kb = blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock;
-                    int t;
-                    // Chain h takes the block's vectors h, h + CHAINS, ... (K blocks start at multiples of CHAIN_STEP).
-                    // A tile's chains run back to back: with two chains, the second reads the other half of each
-                    // cache line the first brought into L1 (chain by chain, every line came twice from L2).
+                    // Chain h takes the block's vectors h, h + CHAINS, ... (K blocks start at multiples of CHAIN_STEP),
+                    // which lie side by side in the f32 block and in packed x (chain-major). A token tile passes over
+                    // the chunk's rows chain by chain, so only one chain's x needs to stay in L1 and every weight line
+                    // comes from L2 once, wholly used; and a tile's loop runs over a whole chain of its K block.
+                    int vectors = n / L, t;
                     for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
-                        int xTile = packed.tileStart(t0, t, upper) + k0 * TOKEN_TILE;
-                        for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                            for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
-                                int x0 = xTile + skip * TOKEN_TILE;
-                                int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L, b = kb + (r - r0) * kBlock + skip;
-                                if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, kBlock, n - skip, acc, a, rowStep, first);
-                                else tile6x2(xp, x0, block, b, kBlock, n - skip, acc, a, rowStep, first);
+                        int xTile = packed.tileStart(t0, t, upper) + k0 / CHAIN_STEP * TOKEN_TILE * L;
+                        for (int h = 0; h < CHAINS; h++) {
+                            int x0 = xTile + h * chainRegion(upper), m = (vectors - h + CHAINS - 1) / CHAINS * L;
+                            for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                                int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L;
+                                int b = kb + (r - r0) * kBlock + h * (kBlock / CHAINS);
+                                if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, kBlock, m, acc, a, rowStep, first);
+                                else tile6x2(xp, x0, block, b, kBlock, m, acc, a, rowStep, first);
                             }
                         }
                     }
-                    for (int h = 0, skip = 0; h < CHAINS; h++, skip += L) {
-                        int chainAcc = accAt + h * CHAIN_ACCUMULATORS, m = n - skip;
+                    for (int h = 0; h < CHAINS; h++) {
+                        int chainAcc = accAt + h * CHAIN_ACCUMULATORS, m = (vectors - h + CHAINS - 1) / CHAINS * L;
                         for (int u = t; u < tokens; u++) {
-                            int x0 = (t0 + u) * cols + k0 + skip;
+                            int x0 = (t0 + u) * cols + k0 + h * L;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                int b = kb + (r - r0) * kBlock + skip, a = chainAcc + (r - r0) * rowStep + u * L;
+                                int b = kb + (r - r0) * kBlock + h * (kBlock / CHAINS), a = chainAcc + (r - r0) * rowStep + u * L;
                                 if (ROW_TILE == 3) tile1x3(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
                                 else tile1x2(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
                             }
@@ -294,7 +305,7 @@ public final class MatMul {
                         // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
                         for (int r = fullPanelEnd; r < r1; r++) {
                             for (int u = 0; u < tokens; u++) {
-                                tile1x1(x, (t0 + u) * cols + k0 + skip, block, kb + (r - r0) * kBlock + skip, m, acc,
+                                tile1x1(x, (t0 + u) * cols + k0 + h * L, block, kb + (r - r0) * kBlock + h * (kBlock / CHAINS), m, acc,
                                         chainAcc + (r - r0) * rowStep + u * L, first);
                             }
                         }
@@ -465,30 +476,45 @@ public final class MatMul {
      * reinterpretation: 14% of a Llama-3.2-1B prefill (JFR, AVX2).
      */
     static void decodeRow(WeightMatrix w, int r, int c0, int c1, float[] dst, int dstOffset) {
-        MemorySegment data = w.data();
-        long base = w.offset(r, 0);
-        int bytes = w.dtype().bytes;
         int upper = c0 + F.loopBound(c1 - c0);
-        long from = base + (long) c0 * bytes;
+        widen(w, r, c0, upper, dst, dstOffset, L, CHAIN_STEP);
+        long base = w.offset(r, 0);
+        for (int c = upper; c < c1; c++) dst[dstOffset + c - c0] = WeightMatrix.decode(w.data(), w.dtype(), base + (long) c * w.dtype().bytes);
+    }
+
+    /**
+     * The whole vectors of W[r, c0..c1) (c0 a multiple of CHAIN_STEP) widened to f32, vector v (columns
+     * c0 + vL ..) to dst at dstOffset + (v mod CHAINS) * half + (v / CHAINS) * stride: in column order with
+     * half = L and stride = CHAIN_STEP; chain-major (each chain's vectors side by side, chain h's from h * half)
+     * with stride = L.
+     */
+    private static void widen(WeightMatrix w, int r, int c0, int c1, float[] dst, int dstOffset, int half, int stride) {
+        MemorySegment data = w.data();
+        long from = w.offset(r, c0);
+        int vectors = (c1 - c0) / L;
         switch (w.dtype()) {
-            case BF16 -> widenBF16(data, from, upper - c0, dst, dstOffset);
-            case F16 -> widenF16(data, from, upper - c0, dst, dstOffset);
-            case F32 -> widenF32(data, from, upper - c0, dst, dstOffset);
+            case BF16 -> widenBF16(data, from, vectors, dst, dstOffset, half, stride);
+            case F16 -> widenF16(data, from, vectors, dst, dstOffset, half, stride);
+            case F32 -> widenF32(data, from, vectors, dst, dstOffset, half, stride);
         }
-        for (int c = upper; c < c1; c++) dst[dstOffset + c - c0] = WeightMatrix.decode(data, w.dtype(), base + (long) c * bytes);
     }
 
-    /** count (a multiple of L) BF16 values at byte from, widened into dst at d. */
-    private static void widenBF16(MemorySegment data, long from, int count, float[] dst, int d) {
-        for (int i = 0; i < count; i += L) Vec.loadBF16(data, from + (long) i * BF16_BYTES).intoArray(dst, d + i);
+    private static void widenBF16(MemorySegment data, long from, int vectors, float[] dst, int d, int half, int stride) {
+        for (int v = 0; v < vectors; v++) {
+            Vec.loadBF16(data, from + (long) v * L * BF16_BYTES).intoArray(dst, d + v % CHAINS * half + v / CHAINS * stride);
+        }
     }
 
-    private static void widenF16(MemorySegment data, long from, int count, float[] dst, int d) {
-        for (int i = 0; i < count; i += L) Vec.loadF16(data, from + (long) i * Short.BYTES).intoArray(dst, d + i);
+    private static void widenF16(MemorySegment data, long from, int vectors, float[] dst, int d, int half, int stride) {
+        for (int v = 0; v < vectors; v++) {
+            Vec.loadF16(data, from + (long) v * L * Short.BYTES).intoArray(dst, d + v % CHAINS * half + v / CHAINS * stride);
+        }
     }
 
-    private static void widenF32(MemorySegment data, long from, int count, float[] dst, int d) {
-        for (int i = 0; i < count; i += L) Vec.loadF32(data, from + (long) i * Float.BYTES).intoArray(dst, d + i);
+    private static void widenF32(MemorySegment data, long from, int vectors, float[] dst, int d, int half, int stride) {
+        for (int v = 0; v < vectors; v++) {
+            Vec.loadF32(data, from + (long) v * L * Float.BYTES).intoArray(dst, d + v % CHAINS * half + v / CHAINS * stride);
+        }
     }
 
     private static FloatVector load(float[] acc, int index, boolean first) {
@@ -496,9 +522,9 @@ public final class MatMul {
     }
 
     /**
-     * Eight tokens (packed x: token i's vector of columns c.. at xp[x0 + c*TOKEN_TILE + i*L]) times three weight
-     * rows (block rows at b + j*rowStride), over one chain's vectors c = 0, CHAIN_STEP, ... below n. Accumulator of
-     * (token i, row j) at acc[a + j*rowStep + i*L].
+     * Eight tokens times three weight rows over one chain's n / L vectors, which lie side by side (chain-major):
+     * the c-th floats of them at xp[x0 + c*TOKEN_TILE + i*L] for token i and at block[b + j*rowStride + c] for row j.
+     * Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
      */
     private static void tile8x3(float[] xp, int x0, float[] block, int b, int rowStride, int n,
                                 float[] acc, int a, int rowStep, boolean first) {
@@ -512,7 +538,7 @@ public final class MatMul {
         FloatVector a50 = load(acc, c0 + 5 * L, first), a51 = load(acc, c1 + 5 * L, first), a52 = load(acc, c2 + 5 * L, first);
         FloatVector a60 = load(acc, c0 + 6 * L, first), a61 = load(acc, c1 + 6 * L, first), a62 = load(acc, c2 + 6 * L, first);
         FloatVector a70 = load(acc, c0 + 7 * L, first), a71 = load(acc, c1 + 7 * L, first), a72 = load(acc, c2 + 7 * L, first);
-        for (int c = 0; c < n; c += CHAIN_STEP) {
+        for (int c = 0; c < n; c += L) {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
             FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
@@ -555,7 +581,7 @@ public final class MatMul {
         FloatVector a30 = load(acc, c0 + 3 * L, first), a31 = load(acc, c1 + 3 * L, first);
         FloatVector a40 = load(acc, c0 + 4 * L, first), a41 = load(acc, c1 + 4 * L, first);
         FloatVector a50 = load(acc, c0 + 5 * L, first), a51 = load(acc, c1 + 5 * L, first);
-        for (int c = 0; c < n; c += CHAIN_STEP) {
+        for (int c = 0; c < n; c += L) {
             FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
             FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
             int xc = x0 + c * TOKEN_TILE;
@@ -585,8 +611,8 @@ public final class MatMul {
         int w0 = b, w1 = b + rowStride, w2 = b + 2 * rowStride;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
         FloatVector a0 = load(acc, c0, first), a1 = load(acc, c1, first), a2 = load(acc, c2, first);
-        for (int c = 0; c < n; c += CHAIN_STEP) {
-            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+        for (int c = 0; c < n; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c * CHAINS);
             a0 = xv.fma(FloatVector.fromArray(F, block, w0 + c), a0);
             a1 = xv.fma(FloatVector.fromArray(F, block, w1 + c), a1);
             a2 = xv.fma(FloatVector.fromArray(F, block, w2 + c), a2);
@@ -594,12 +620,15 @@ public final class MatMul {
         a0.intoArray(acc, c0); a1.intoArray(acc, c1); a2.intoArray(acc, c2);
     }
 
-    /** One token times two weight rows: AVX2's tokens left over from whole tiles. */
+    /**
+     * One token times two weight rows: AVX2's tokens left over from whole tiles. The token's chain is read from x
+     * itself (every CHAINS-th vector from x0), the rows' from the chain-major block.
+     */
     private static void tile1x2(float[] x, int x0, float[] block, int b, int rowStride, int n, float[] acc, int a, int rowStep, boolean first) {
         int w0 = b, w1 = b + rowStride;
         FloatVector a0 = load(acc, a, first), a1 = load(acc, a + rowStep, first);
-        for (int c = 0; c < n; c += CHAIN_STEP) {
-            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+        for (int c = 0; c < n; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c * CHAINS);
             a0 = xv.fma(FloatVector.fromArray(F, block, w0 + c), a0);
             a1 = xv.fma(FloatVector.fromArray(F, block, w1 + c), a1);
         }
@@ -608,7 +637,7 @@ public final class MatMul {
 
     private static void tile1x1(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, boolean first) {
         FloatVector a0 = load(acc, a, first);
-        for (int c = 0; c < n; c += CHAIN_STEP) a0 = FloatVector.fromArray(F, x, x0 + c).fma(FloatVector.fromArray(F, block, b + c), a0);
+        for (int c = 0; c < n; c += L) a0 = FloatVector.fromArray(F, x, x0 + c * CHAINS).fma(FloatVector.fromArray(F, block, b + c), a0);
         a0.intoArray(acc, a);
     }
 }

@@ -87,10 +87,10 @@ class MatMulTest {
             assertEquals(1024, MatMul.kBlockLength(9216));
             return;
         }
-        assertEquals(1152, MatMul.kBlockLength(2304), "Gemma-2-2B hidden size: two blocks, not 1280 + 1024");
-        assertEquals(1152, MatMul.kBlockLength(9216), "eight blocks");
-        assertEquals(1024, MatMul.kBlockLength(2048));
-        assertEquals(1184, MatMul.kBlockLength(8192), "seven blocks, the last 1088 columns");
+        assertEquals(2304, MatMul.kBlockLength(2304), "Gemma-2-2B hidden size: one block");
+        assertEquals(2304, MatMul.kBlockLength(9216), "four blocks");
+        assertEquals(2048, MatMul.kBlockLength(8192), "four blocks");
+        assertEquals(1504, MatMul.kBlockLength(3000), "two blocks, not 2560 + 440; the last 1496 columns");
         assertEquals(16, MatMul.kBlockLength(8), "one short block, a whole chain step");
     }
 
