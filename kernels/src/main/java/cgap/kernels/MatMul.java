@@ -210,6 +210,11 @@ public final class MatMul {
         return (even + CHAIN_STEP - 1) / CHAIN_STEP * CHAIN_STEP;
     }
 
+    /** Floats of chain h's vectors among the first n (a multiple of L) columns of a K block. */
+    private static int chainFloats(int n, int h) {
+        return (n / L - h + CHAINS - 1) / CHAINS * L;
+    }
+
     /** Floats of one chain's vectors in a packed token tile: the row's whole vectors, a chain's share rounded up. */
     private static int chainRegion(int upper) {
         return (upper / L + CHAINS - 1) / CHAINS * TOKEN_TILE * L;
@@ -255,20 +260,21 @@ public final class MatMul {
         float[] block = scratch.block, acc = scratch.accumulators, xp = packed.values();
         // Where the block and the accumulators start a cache line now (the GC may have moved them since the last call).
         int blockAt = CacheLineAlignment.firstAlignedIndex(block), accAt = CacheLineAlignment.firstAlignedIndex(acc);
-        int kBlock = kBlockLength(upper), span = BLOCKS_PER_SPAN * kBlock;
+        int kBlock = kBlockLength(upper), span = BLOCKS_PER_SPAN * kBlock, half = kBlock / CHAINS;
         int panels = (r1 - r0) / ROW_TILE;
         int fullPanelEnd = r0 + panels * ROW_TILE;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
             // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L. Row r's part of the K block starting
-            // at column k0 sits at (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r-r0) * kBlock of the span's f32 block.
+            // at column k0 sits at (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r-r0) * kBlock of the span's f32 block,
+            // chain h's vectors from h * half on.
             int rowStep = tokens * L;
             for (int s0 = 0; s0 < upper; s0 += span) {
                 int spanEnd = Math.min(upper, s0 + span);
                 for (int r = r0; r < r1; r++) {
                     for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
                         widen(w, r, k0, Math.min(spanEnd, k0 + kBlock), block,
-                                blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock, kBlock / CHAINS, L);
+                                blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock, half, L);
                     }
                 }
                 for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
@@ -279,25 +285,25 @@ public final class MatMul {
                     // which lie side by side in the f32 block and in packed x (chain-major). A token tile passes over
                     // the chunk's rows chain by chain, so only one chain's x needs to stay in L1 and every weight line
                     // comes from L2 once, wholly used; and a tile's loop runs over a whole chain of its K block.
-                    int vectors = n / L, t;
+                    int t;
                     for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
                         int xTile = packed.tileStart(t0, t, upper) + k0 / CHAIN_STEP * TOKEN_TILE * L;
                         for (int h = 0; h < CHAINS; h++) {
-                            int x0 = xTile + h * chainRegion(upper), m = (vectors - h + CHAINS - 1) / CHAINS * L;
+                            int x0 = xTile + h * chainRegion(upper), m = chainFloats(n, h);
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
                                 int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L;
-                                int b = kb + (r - r0) * kBlock + h * (kBlock / CHAINS);
+                                int b = kb + h * half + (r - r0) * kBlock;
                                 if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, kBlock, m, acc, a, rowStep, first);
                                 else tile6x2(xp, x0, block, b, kBlock, m, acc, a, rowStep, first);
                             }
                         }
                     }
                     for (int h = 0; h < CHAINS; h++) {
-                        int chainAcc = accAt + h * CHAIN_ACCUMULATORS, m = (vectors - h + CHAINS - 1) / CHAINS * L;
+                        int chainAcc = accAt + h * CHAIN_ACCUMULATORS, m = chainFloats(n, h), chainAt = kb + h * half;
                         for (int u = t; u < tokens; u++) {
                             int x0 = (t0 + u) * cols + k0 + h * L;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                int b = kb + (r - r0) * kBlock + h * (kBlock / CHAINS), a = chainAcc + (r - r0) * rowStep + u * L;
+                                int b = chainAt + (r - r0) * kBlock, a = chainAcc + (r - r0) * rowStep + u * L;
                                 if (ROW_TILE == 3) tile1x3(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
                                 else tile1x2(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
                             }
@@ -305,7 +311,7 @@ public final class MatMul {
                         // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
                         for (int r = fullPanelEnd; r < r1; r++) {
                             for (int u = 0; u < tokens; u++) {
-                                tile1x1(x, (t0 + u) * cols + k0 + h * L, block, kb + (r - r0) * kBlock + h * (kBlock / CHAINS), m, acc,
+                                tile1x1(x, (t0 + u) * cols + k0 + h * L, block, chainAt + (r - r0) * kBlock, m, acc,
                                         chainAcc + (r - r0) * rowStep + u * L, first);
                             }
                         }
