@@ -265,18 +265,13 @@ public final class MatMul {
         int fullPanelEnd = r0 + panels * ROW_TILE;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
             int tokens = Math.min(TOKEN_BLOCK, T - t0);
-            // Accumulator of (token t0+t, row r) at ((r-r0) * tokens + t) * L. Row r's part of the K block starting
+            // Accumulator of (token t0+t, row r) at (r-r0) * rowStep + t * L. Row r's part of the K block starting
             // at column k0 sits at (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r-r0) * kBlock of the span's f32 block,
             // chain h's vectors from h * half on.
             int rowStep = tokens * L;
             for (int s0 = 0; s0 < upper; s0 += span) {
                 int spanEnd = Math.min(upper, s0 + span);
-                for (int r = r0; r < r1; r++) {
-                    for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
-                        widen(w, r, k0, Math.min(spanEnd, k0 + kBlock), block,
-                                blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock, half, L);
-                    }
-                }
+                widenSpan(w, r0, r1, s0, spanEnd, kBlock, block, blockAt, half);
                 for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
                     int n = Math.min(kBlock, spanEnd - k0);
                     boolean first = k0 == 0;
@@ -300,7 +295,21 @@ public final class MatMul {
                     }
                     for (int h = 0; h < CHAINS; h++) {
                         int chainAcc = accAt + h * CHAIN_ACCUMULATORS, m = chainFloats(n, h), chainAt = kb + h * half;
-                        for (int u = t; u < tokens; u++) {
+                        int u = t;
+                        // AVX2's leftover tokens two at a time over four rows: eight FMA chains in flight, where one
+                        // token over two rows (two chains) waited on the FMA latency.
+                        for (; ROW_TILE == 2 && u + 2 <= tokens; u += 2) {
+                            int x0 = (t0 + u) * cols + k0 + h * L, r = r0;
+                            for (; r + 4 <= fullPanelEnd; r += 4) {
+                                tile2x4(x, x0, cols, block, chainAt + (r - r0) * kBlock, kBlock, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
+                            }
+                            for (; r < fullPanelEnd; r += ROW_TILE) {
+                                int b = chainAt + (r - r0) * kBlock, a = chainAcc + (r - r0) * rowStep + u * L;
+                                tile1x2(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
+                                tile1x2(x, x0 + cols, block, b, kBlock, m, acc, a + L, rowStep, first);
+                            }
+                        }
+                        for (; u < tokens; u++) {
                             int x0 = (t0 + u) * cols + k0 + h * L;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
                                 int b = chainAt + (r - r0) * kBlock, a = chainAcc + (r - r0) * rowStep + u * L;
@@ -310,9 +319,9 @@ public final class MatMul {
                         }
                         // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
                         for (int r = fullPanelEnd; r < r1; r++) {
-                            for (int u = 0; u < tokens; u++) {
-                                tile1x1(x, (t0 + u) * cols + k0 + h * L, block, chainAt + (r - r0) * kBlock, m, acc,
-                                        chainAcc + (r - r0) * rowStep + u * L, first);
+                            for (int v = 0; v < tokens; v++) {
+                                tile1x1(x, (t0 + v) * cols + k0 + h * L, block, chainAt + (r - r0) * kBlock, m, acc,
+                                        chainAcc + (r - r0) * rowStep + v * L, first);
                             }
                         }
                     }
@@ -476,6 +485,41 @@ public final class MatMul {
     }
 
     /**
+     * Rows [r0, r1) of the span [s0, spanEnd) widened into the chunk's f32 block, chain-major: row r's part of the
+     * K block starting at k0 to blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock. BF16 rows
+     * go four at a time, a quarter of the chunk apart: one core read a chunk's rows one after the other at
+     * 4.6 GB/s and four such streams at 5.5-8.3 GB/s (bench/RESULTS.md), and prefill waits on these reads.
+     */
+    private static void widenSpan(WeightMatrix w, int r0, int r1, int s0, int spanEnd, int kBlock, float[] block, int blockAt, int half) {
+        int quarter = w.dtype() == DType.BF16 ? (r1 - r0) / 4 : 0;
+        for (int j = 0; j < quarter; j++) {
+            for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
+                int d = blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + j * kBlock;
+                widenFourRowsBF16(w.data(), w.offset(r0 + j, k0), (long) quarter * w.cols() * BF16_BYTES,
+                        (Math.min(spanEnd, k0 + kBlock) - k0) / L, block, d, quarter * kBlock, half);
+            }
+        }
+        for (int r = r0 + 4 * quarter; r < r1; r++) {
+            for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
+                int d = blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock;
+                widen(w, r, k0, Math.min(spanEnd, k0 + kBlock), block, d, half, L);
+            }
+        }
+    }
+
+    /** Rows at from + i * rowStep (i < 4) as widenBF16 would lay them out chain-major, row i's at d + i * dstStep. */
+    private static void widenFourRowsBF16(MemorySegment data, long from, long rowStep, int vectors, float[] dst, int d, int dstStep, int half) {
+        for (int v = 0; v < vectors; v++) {
+            long at = from + (long) v * L * BF16_BYTES;
+            int to = d + v % CHAINS * half + v / CHAINS * L;
+            Vec.loadBF16(data, at).intoArray(dst, to);
+            Vec.loadBF16(data, at + rowStep).intoArray(dst, to + dstStep);
+            Vec.loadBF16(data, at + 2 * rowStep).intoArray(dst, to + 2 * dstStep);
+            Vec.loadBF16(data, at + 3 * rowStep).intoArray(dst, to + 3 * dstStep);
+        }
+    }
+
+    /**
      * Decodes W[r, c0..c1) to f32 into dst starting at dstOffset. One small method per dtype: with the three loops
      * in one method, C2 inlined the F16 loader and then found Vec.loadBF16 "too big" to inline, so every BF16
      * vector went through an out-of-line call that boxed it and ran the Vector API's Java fallback for the
@@ -627,8 +671,9 @@ public final class MatMul {
     }
 
     /**
-     * One token times two weight rows: AVX2's tokens left over from whole tiles. The token's chain is read from x
-     * itself (every CHAINS-th vector from x0), the rows' from the chain-major block.
+     * One token times two weight rows: an AVX2 token left over from whole tiles and pairs (and a pair's tokens on a
+     * chunk's last two-row panel). The token's chain is read from x itself (every CHAINS-th vector from x0), the
+     * rows' from the chain-major block.
      */
     private static void tile1x2(float[] x, int x0, float[] block, int b, int rowStride, int n, float[] acc, int a, int rowStep, boolean first) {
         int w0 = b, w1 = b + rowStride;
@@ -639,6 +684,28 @@ public final class MatMul {
             a1 = xv.fma(FloatVector.fromArray(F, block, w1 + c), a1);
         }
         a0.intoArray(acc, a); a1.intoArray(acc, a + rowStep);
+    }
+
+    /**
+     * Two tokens (x at x0 and x0 + xStep, every CHAINS-th vector) times four weight rows: AVX2's leftover token
+     * pairs. Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
+     */
+    private static void tile2x4(float[] x, int x0, int xStep, float[] block, int b, int rowStride, int n,
+                                float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + rowStride, w2 = b + 2 * rowStride, w3 = b + 3 * rowStride;
+        int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep, c3 = a + 3 * rowStep;
+        FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first), a03 = load(acc, c3, first);
+        FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first), a13 = load(acc, c3 + L, first);
+        for (int c = 0; c < n; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, block, w0 + c), v1 = FloatVector.fromArray(F, block, w1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, block, w2 + c), v3 = FloatVector.fromArray(F, block, w3 + c);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c * CHAINS);
+            a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01); a02 = xv.fma(v2, a02); a03 = xv.fma(v3, a03);
+            xv = FloatVector.fromArray(F, x, x0 + xStep + c * CHAINS);
+            a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12); a13 = xv.fma(v3, a13);
+        }
+        a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2); a03.intoArray(acc, c3);
+        a10.intoArray(acc, c0 + L); a11.intoArray(acc, c1 + L); a12.intoArray(acc, c2 + L); a13.intoArray(acc, c3 + L);
     }
 
     private static void tile1x1(float[] x, int x0, float[] block, int b, int n, float[] acc, int a, boolean first) {
