@@ -95,25 +95,23 @@ final class Vec {
             for (int k = 0; k < L; k++) sums[at + k] = sumLanes(FloatVector.fromArray(F, a, offset + k * stride));
             return;
         }
-        // Eight vectors into the last three levels: at L = 16 the first level's results, at L = 8 the inputs.
-        FloatVector v0, v1, v2, v3, v4, v5, v6, v7;
-        if (L == 16) {
-            v0 = level(vectorAt(a, offset, stride, 0), vectorAt(a, offset, stride, 1), LOW_8, HIGH_8);
-            v1 = level(vectorAt(a, offset, stride, 2), vectorAt(a, offset, stride, 3), LOW_8, HIGH_8);
-            v2 = level(vectorAt(a, offset, stride, 4), vectorAt(a, offset, stride, 5), LOW_8, HIGH_8);
-            v3 = level(vectorAt(a, offset, stride, 6), vectorAt(a, offset, stride, 7), LOW_8, HIGH_8);
-            v4 = level(vectorAt(a, offset, stride, 8), vectorAt(a, offset, stride, 9), LOW_8, HIGH_8);
-            v5 = level(vectorAt(a, offset, stride, 10), vectorAt(a, offset, stride, 11), LOW_8, HIGH_8);
-            v6 = level(vectorAt(a, offset, stride, 12), vectorAt(a, offset, stride, 13), LOW_8, HIGH_8);
-            v7 = level(vectorAt(a, offset, stride, 14), vectorAt(a, offset, stride, 15), LOW_8, HIGH_8);
-        } else {
-            v0 = vectorAt(a, offset, stride, 0); v1 = vectorAt(a, offset, stride, 1); v2 = vectorAt(a, offset, stride, 2); v3 = vectorAt(a, offset, stride, 3);
-            v4 = vectorAt(a, offset, stride, 4); v5 = vectorAt(a, offset, stride, 5); v6 = vectorAt(a, offset, stride, 6); v7 = vectorAt(a, offset, stride, 7);
-        }
-        FloatVector q0 = level(v0, v1, LOW_4, HIGH_4), q1 = level(v2, v3, LOW_4, HIGH_4);
-        FloatVector q2 = level(v4, v5, LOW_4, HIGH_4), q3 = level(v6, v7, LOW_4, HIGH_4);
-        FloatVector result = level(level(q0, q1, LOW_2, HIGH_2), level(q2, q3, LOW_2, HIGH_2), LOW_1, HIGH_1);
+        // Depth first, a pair of inputs at a time, so that few partial results are live at once (loading all
+        // the inputs first left AVX2 short of registers, and C2 spilled).
+        FloatVector half0 = level(pairLevel(a, offset, stride, 0), pairLevel(a, offset, stride, 1), LOW_2, HIGH_2);
+        FloatVector half1 = level(pairLevel(a, offset, stride, 2), pairLevel(a, offset, stride, 3), LOW_2, HIGH_2);
+        FloatVector result = level(half0, half1, LOW_1, HIGH_1);
         result.rearrange(BIT_REVERSE).intoArray(sums, at);
+    }
+
+    /** The level of half-width 4 over inputs 2k and 2k + 1 of the eight that enter it (see sumLanesOfEach). */
+    private static FloatVector pairLevel(float[] a, int offset, int stride, int k) {
+        return level(levelInput(a, offset, stride, 2 * k), levelInput(a, offset, stride, 2 * k + 1), LOW_4, HIGH_4);
+    }
+
+    /** Input j of the eight: vector j at L = 8; at L = 16 the first level (half-width 8) over vectors 2j and 2j + 1. */
+    private static FloatVector levelInput(float[] a, int offset, int stride, int j) {
+        if (L == 16) return level(vectorAt(a, offset, stride, 2 * j), vectorAt(a, offset, stride, 2 * j + 1), LOW_8, HIGH_8);
+        return vectorAt(a, offset, stride, j);
     }
 
     /** The same tree for vectors wider than 16 floats (wide SVE). */
