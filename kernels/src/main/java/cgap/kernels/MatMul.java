@@ -337,7 +337,7 @@ public final class MatMul {
                 if (upper == 0) Arrays.fill(out, o + r0, o + r1, 0f);
                 else {
                     for (; r + L <= r1; r += L) Vec.sumLanesOfEach(acc, accAt + (r - r0) * rowStep + u * L, rowStep, out, o + r);
-                    for (; r < r1; r++) out[o + r] = Vec.sumLanes(FloatVector.fromArray(F, acc, accAt + (r - r0) * rowStep + u * L));
+                    for (; r < r1; r++) out[o + r] = Vec.sumLanesAt(acc, accAt + (r - r0) * rowStep + u * L);
                 }
                 if (upper < cols) {
                     for (r = r0; r < r1; r++) {
@@ -401,7 +401,7 @@ public final class MatMul {
     private static void sumLanesOfGroup(float[] acc, int offset, int group, int upper, float[] sums) {
         if (upper == 0) Arrays.fill(sums, 0, group, 0f);
         else if (group == L) Vec.sumLanesOfEach(acc, offset, L, sums, 0);
-        else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanes(FloatVector.fromArray(F, acc, offset + k * L));
+        else for (int k = 0; k < group; k++) sums[k] = Vec.sumLanesAt(acc, offset + k * L);
     }
 
     /** Row r's L-lane accumulator (its lanes not yet summed). */
