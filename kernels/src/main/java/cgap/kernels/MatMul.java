@@ -488,7 +488,7 @@ public final class MatMul {
      * Rows [r0, r1) of the span [s0, spanEnd) widened into the chunk's f32 block, chain-major: row r's part of the
      * K block starting at k0 to blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r - r0) * kBlock. BF16 rows
      * go four at a time, a quarter of the chunk apart: one core read a chunk's rows one after the other at
-     * 4.6 GB/s and four such streams at 5.5-8.3 GB/s (bench/RESULTS.md), and prefill waits on these reads.
+     * 4.3-4.8 GB/s and four such streams at 5.5-8.3 GB/s (bench/RESULTS.md), and prefill waits on these reads.
      */
     private static void widenSpan(WeightMatrix w, int r0, int r1, int s0, int spanEnd, int kBlock, float[] block, int blockAt, int half) {
         int quarter = w.dtype() == DType.BF16 ? (r1 - r0) / 4 : 0;

@@ -54,9 +54,10 @@ final class Vec {
     }
 
     /**
-     * sumLanes of the vector at a[offset]. Callers that hold only an array pass it this way: a FloatVector argument
-     * to a method C2 does not inline is boxed, and after Level came in, matmulRows' one-by-one lane sums (AVX-512's
-     * last 8 rows of a 24-row chunk) went from about 3% to 11% of a Gemma-2-2B prefill that way (JFR).
+     * sumLanes of the vector at a[offset], for callers that hold only an array: a FloatVector passed to a method
+     * that C2 does not inline is boxed. Once sumLanesOfEach grew (Level), C2 stopped inlining sumLanes into
+     * matmulRows, and its one-by-one lane sums (AVX-512's last 8 rows of a 24-row chunk) went from about 3% to
+     * 11% of a Gemma-2-2B prefill (JFR).
      */
     static float sumLanesAt(float[] a, int offset) {
         return sumLanes(FloatVector.fromArray(F, a, offset));
