@@ -309,6 +309,13 @@ public final class MatMul {
                                 tile1x2(x, x0 + cols, block, b, kBlock, m, acc, a + L, rowStep, first);
                             }
                         }
+                        // AVX-512's leftover tokens (T not a multiple of 8) four at a time over three rows: twelve chains.
+                        for (; ROW_TILE == 3 && u + 4 <= tokens; u += 4) {
+                            int x0 = (t0 + u) * cols + k0 + h * L;
+                            for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                                tile4x3(x, x0, cols, block, chainAt + (r - r0) * kBlock, kBlock, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
+                            }
+                        }
                         for (; u < tokens; u++) {
                             int x0 = (t0 + u) * cols + k0 + h * L;
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
@@ -656,7 +663,39 @@ public final class MatMul {
         a50.intoArray(acc, c0 + 5 * L); a51.intoArray(acc, c1 + 5 * L);
     }
 
-    /** One token times three weight rows: AVX-512's tokens left over from whole tiles (none when T is a multiple of 8). */
+    /**
+     * Four tokens (x at x0 + i * xStep) times three weight rows: AVX-512's leftover tokens, four at a time.
+     * Accumulator of (token i, row j) at acc[a + j*rowStep + i*L].
+     */
+    private static void tile4x3(float[] x, int x0, int xStep, float[] block, int b, int rowStride, int n,
+                                float[] acc, int a, int rowStep, boolean first) {
+        int w0 = b, w1 = b + rowStride, w2 = b + 2 * rowStride;
+        int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
+        FloatVector a00 = load(acc, c0, first), a01 = load(acc, c1, first), a02 = load(acc, c2, first);
+        FloatVector a10 = load(acc, c0 + L, first), a11 = load(acc, c1 + L, first), a12 = load(acc, c2 + L, first);
+        FloatVector a20 = load(acc, c0 + 2 * L, first), a21 = load(acc, c1 + 2 * L, first), a22 = load(acc, c2 + 2 * L, first);
+        FloatVector a30 = load(acc, c0 + 3 * L, first), a31 = load(acc, c1 + 3 * L, first), a32 = load(acc, c2 + 3 * L, first);
+        for (int c = 0; c < n; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, block, w0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, block, w1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, block, w2 + c);
+            int xc = x0 + c * CHAINS;
+            FloatVector xv = FloatVector.fromArray(F, x, xc);
+            a00 = xv.fma(v0, a00); a01 = xv.fma(v1, a01); a02 = xv.fma(v2, a02);
+            xv = FloatVector.fromArray(F, x, xc + xStep);
+            a10 = xv.fma(v0, a10); a11 = xv.fma(v1, a11); a12 = xv.fma(v2, a12);
+            xv = FloatVector.fromArray(F, x, xc + 2 * xStep);
+            a20 = xv.fma(v0, a20); a21 = xv.fma(v1, a21); a22 = xv.fma(v2, a22);
+            xv = FloatVector.fromArray(F, x, xc + 3 * xStep);
+            a30 = xv.fma(v0, a30); a31 = xv.fma(v1, a31); a32 = xv.fma(v2, a32);
+        }
+        a00.intoArray(acc, c0); a01.intoArray(acc, c1); a02.intoArray(acc, c2);
+        a10.intoArray(acc, c0 + L); a11.intoArray(acc, c1 + L); a12.intoArray(acc, c2 + L);
+        a20.intoArray(acc, c0 + 2 * L); a21.intoArray(acc, c1 + 2 * L); a22.intoArray(acc, c2 + 2 * L);
+        a30.intoArray(acc, c0 + 3 * L); a31.intoArray(acc, c1 + 3 * L); a32.intoArray(acc, c2 + 3 * L);
+    }
+
+    /** One token times three weight rows: AVX-512's tokens left over from whole tiles and quads. */
     private static void tile1x3(float[] x, int x0, float[] block, int b, int rowStride, int n, float[] acc, int a, int rowStep, boolean first) {
         int w0 = b, w1 = b + rowStride, w2 = b + 2 * rowStride;
         int c0 = a, c1 = a + rowStep, c2 = a + 2 * rowStep;
