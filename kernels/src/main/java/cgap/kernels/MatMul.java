@@ -72,11 +72,17 @@ public final class MatMul {
     /**
      * Most columns of a chunk's rows widened to f32 at a time (a span: BLOCKS_PER_SPAN K blocks, each of which then
      * reads its part): long runs of each row, which the hardware prefetcher follows, where one K block's 1 KiB
-     * pieces of 24 rows left the widening stalled on memory. The f32 block takes 192 KiB (AVX-512) or 240 KiB (AVX2), L2-resident.
+     * pieces of 24 rows left the widening stalled on memory. The f32 block takes 384 KiB (AVX-512) or 480 KiB (AVX2), L2-resident.
      */
     static final int WIDEN_SPAN = BLOCKS_PER_SPAN * K_BLOCK;
-    /** Rows per chunk (a multiple of ROW_TILE, 3 or 2): a chunk x token block's accumulators take 196 KiB at L = 16. */
-    static final int CHUNK_ROWS = 24;
+    /**
+     * Rows per chunk: a multiple of ROW_TILE (3 or 2) and of 16, so that the lane sums take whole groups of L rows. A
+     * chunk x token block's accumulators take 384 KiB. Each chunk streams all of packed x through L1 once per K block,
+     * which for the 4.7 MiB x of a 9216-column down projection comes from L3: against 24-row chunks, 48 ran the
+     * Gemma-2-2B shapes x1.05-1.10 faster in-process with AVX2, and end to end prefill gained x1.02 with AVX2 and
+     * x1.01-1.15 with AVX-512, with fewer slow runs; 72 rows were no faster than 48, 96 slower (bench/RESULTS.md).
+     */
+    static final int CHUNK_ROWS = 48;
 
     /**
      * Bytes of weights per chunk of the BF16 decode path (decodeBF16 reads a chunk as four runs of about 1 MiB):
