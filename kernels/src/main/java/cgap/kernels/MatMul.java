@@ -103,12 +103,12 @@ public final class MatMul {
     private static final int BF16_BYTES = 2;
 
     /** Floats of one chain's accumulators in the tiled path; chain h's lie h times this further on. */
-    private static final int CHAIN_ACCUMULATORS = CHUNK_ROWS * TOKEN_BLOCK * L;
+    private static final int BLOCK_ACCUMULATORS = CHAINS * CHUNK_ROWS * TOKEN_BLOCK * L;
 
     /** Per-thread scratch: a chunk's f32 weight block, its vector accumulators, and lane sums. */
     private static final class Scratch {
         final float[] block = new float[CHUNK_ROWS * WIDEN_SPAN + CacheLineAlignment.SLACK_FLOATS];
-        final float[] accumulators = new float[CHAINS * CHAIN_ACCUMULATORS + CacheLineAlignment.SLACK_FLOATS];
+        final float[] accumulators = new float[BLOCK_ACCUMULATORS + CacheLineAlignment.SLACK_FLOATS];
         /** Decode's lane sums of L rows. */
         final float[] sums = new float[L];
         /** A BF16 decode chunk's row accumulators, lane-summed L rows at a time at the end of the chunk. */
@@ -277,7 +277,7 @@ public final class MatMul {
 
     /** All T tokens for weight rows [r0, r1), at most CHUNK_ROWS of them. */
     private static void matmulRows(float[] x, PackedTokens packed, int T, WeightMatrix w, float[] out, int r0, int r1) {
-        int cols = w.cols(), rows = w.rows();
+        int cols = w.cols();
         int upper = F.loopBound(cols);
         Scratch scratch = SCRATCH.get();
         float[] block = scratch.block, acc = scratch.accumulators, xp = packed.values();
@@ -286,95 +286,140 @@ public final class MatMul {
         int kBlock = kBlockLength(upper), span = BLOCKS_PER_SPAN * kBlock, half = kBlock / CHAINS;
         int panels = (r1 - r0) / ROW_TILE;
         int fullPanelEnd = r0 + panels * ROW_TILE;
+        // When the rows are one span, a token group's sums are final once its tiles have run: the group is summed
+        // into out at once and the next group reuses its accumulators, a few KiB that stay in L1 and L2. Otherwise
+        // every group keeps its own until the last span (see groupAccumulators).
+        boolean oneSpan = upper > 0 && upper <= span;
         for (int t0 = 0; t0 < T; t0 += TOKEN_BLOCK) {
-            int tokens = Math.min(TOKEN_BLOCK, T - t0);
-            // Accumulator of (token t0+t, row r) at (r-r0) * rowStep + t * L. Row r's part of the K block starting
-            // at column k0 sits at (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r-r0) * kBlock of the span's f32 block,
-            // chain h's vectors from h * half on.
-            int rowStep = tokens * L;
+            int tokens = Math.min(TOKEN_BLOCK, T - t0), tiled = tokens / TOKEN_TILE * TOKEN_TILE;
             for (int s0 = 0; s0 < upper; s0 += span) {
                 int spanEnd = Math.min(upper, s0 + span);
                 widenSpan(w, r0, r1, s0, spanEnd, kBlock, block, blockAt, half);
-                for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
-                    int n = Math.min(kBlock, spanEnd - k0);
-                    boolean first = k0 == 0;
-                    int kb = blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock;
-                    // Chain h takes the block's vectors h, h + CHAINS, ... (K blocks start at multiples of CHAIN_STEP),
-                    // which lie side by side in the f32 block and in packed x (chain-major). A token tile passes over
-                    // the chunk's rows chain by chain, so only one chain's x needs to stay in L1 and every weight line
-                    // comes from L2 once, wholly used; and a tile's loop runs over a whole chain of its K block.
-                    int t;
-                    for (t = 0; t + TOKEN_TILE <= tokens; t += TOKEN_TILE) {
+                // Token groups: the whole tiles, then the tokens left over. Row r's part of the K block starting at
+                // column k0 sits at (k0 - s0) / kBlock * CHUNK_ROWS * kBlock + (r-r0) * kBlock of the span's f32 block,
+                // chain h's vectors from h * half on. Chain h takes the block's vectors h, h + CHAINS, ... (K blocks
+                // start at multiples of CHAIN_STEP), which lie side by side in the f32 block and in packed x
+                // (chain-major). A token tile passes over the chunk's rows chain by chain, so only one chain's x needs
+                // to stay in L1 and every weight line comes from L2 once per tile, wholly used; and a tile's loop runs
+                // over a whole chain of its K block.
+                for (int t = 0; t < tiled; t += TOKEN_TILE) {
+                    int a0 = groupAccumulators(accAt, t, oneSpan), step = TOKEN_TILE * L;
+                    for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
+                        int n = Math.min(kBlock, spanEnd - k0), kb = blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock;
+                        boolean first = k0 == 0;
                         int xTile = packed.tileStart(t0, t, upper) + k0 / CHAIN_STEP * TOKEN_TILE * L;
                         for (int h = 0; h < CHAINS; h++) {
                             int x0 = xTile + h * chainRegion(upper), m = chainFloats(n, h);
                             for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                int a = accAt + h * CHAIN_ACCUMULATORS + (r - r0) * rowStep + t * L;
+                                int a = a0 + h * CHUNK_ROWS * step + (r - r0) * step;
                                 int b = kb + h * half + (r - r0) * kBlock;
-                                if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, kBlock, m, acc, a, rowStep, first);
-                                else tile6x2(xp, x0, block, b, kBlock, m, acc, a, rowStep, first);
+                                if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, kBlock, m, acc, a, step, first);
+                                else tile6x2(xp, x0, block, b, kBlock, m, acc, a, step, first);
+                            }
+                            // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
+                            for (int r = fullPanelEnd; r < r1; r++) {
+                                for (int i = 0; i < TOKEN_TILE; i++) {
+                                    tile1x1(x, (t0 + t + i) * cols + k0 + h * L, block, kb + h * half + (r - r0) * kBlock, m, acc,
+                                            a0 + h * CHUNK_ROWS * step + (r - r0) * step + i * L, first);
+                                }
                             }
                         }
                     }
-                    for (int h = 0; h < CHAINS; h++) {
-                        int chainAcc = accAt + h * CHAIN_ACCUMULATORS, m = chainFloats(n, h), chainAt = kb + h * half;
-                        int u = t;
-                        // AVX2's leftover tokens two at a time over four rows: eight FMA chains in flight, where one
-                        // token over two rows (two chains) waited on the FMA latency.
-                        for (; ROW_TILE == 2 && u + 2 <= tokens; u += 2) {
-                            int x0 = (t0 + u) * cols + k0 + h * L, r = r0;
-                            for (; r + 4 <= fullPanelEnd; r += 4) {
-                                tile2x4(x, x0, cols, block, chainAt + (r - r0) * kBlock, kBlock, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
-                            }
-                            for (; r < fullPanelEnd; r += ROW_TILE) {
-                                int b = chainAt + (r - r0) * kBlock, a = chainAcc + (r - r0) * rowStep + u * L;
-                                tile1x2(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
-                                tile1x2(x, x0 + cols, block, b, kBlock, m, acc, a + L, rowStep, first);
-                            }
-                        }
-                        // AVX-512's leftover tokens (T not a multiple of 8) four at a time over three rows: twelve chains.
-                        for (; ROW_TILE == 3 && u + 4 <= tokens; u += 4) {
-                            int x0 = (t0 + u) * cols + k0 + h * L;
-                            for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                tile4x3(x, x0, cols, block, chainAt + (r - r0) * kBlock, kBlock, m, acc, chainAcc + (r - r0) * rowStep + u * L, rowStep, first);
-                            }
-                        }
-                        for (; u < tokens; u++) {
-                            int x0 = (t0 + u) * cols + k0 + h * L;
-                            for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
-                                int b = chainAt + (r - r0) * kBlock, a = chainAcc + (r - r0) * rowStep + u * L;
-                                if (ROW_TILE == 3) tile1x3(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
-                                else tile1x2(x, x0, block, b, kBlock, m, acc, a, rowStep, first);
-                            }
-                        }
-                        // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
-                        for (int r = fullPanelEnd; r < r1; r++) {
-                            for (int v = 0; v < tokens; v++) {
-                                tile1x1(x, (t0 + v) * cols + k0 + h * L, block, chainAt + (r - r0) * kBlock, m, acc,
-                                        chainAcc + (r - r0) * rowStep + v * L, first);
-                            }
-                        }
+                    if (oneSpan) sumGroup(x, w, out, t0 + t, TOKEN_TILE, r0, r1, acc, a0, upper);
+                }
+                if (tiled < tokens) {
+                    int left = tokens - tiled, a0 = groupAccumulators(accAt, tiled, oneSpan);
+                    for (int k0 = s0; k0 < spanEnd; k0 += kBlock) {
+                        int n = Math.min(kBlock, spanEnd - k0), kb = blockAt + (k0 - s0) / kBlock * CHUNK_ROWS * kBlock;
+                        leftoverTokens(x, cols, t0 + tiled, left, k0, n, block, kb, kBlock, r0, r1, fullPanelEnd, acc, a0, k0 == 0);
                     }
+                    if (oneSpan) sumGroup(x, w, out, t0 + tiled, left, r0, r1, acc, a0, upper);
                 }
             }
-            // The chains added, then each token's lanes summed in the fixed tree L rows at a time: the L sums come out
-            // side by side as the token's outputs for those rows, one vector store into out. Then the columns past the
-            // last whole vector, in order. (Summed L tokens of a row at a time instead, the sums had to be scattered
-            // to out one by one: 5-6% of a Gemma-2-2B prefill with AVX2, in JFR.)
-            addChains(acc, accAt, (r1 - r0) * tokens);
-            for (int u = 0; u < tokens; u++) {
-                int o = (t0 + u) * rows, r = r0;
-                if (upper == 0) Arrays.fill(out, o + r0, o + r1, 0f);
-                else {
-                    for (; r + L <= r1; r += L) Vec.sumLanesOfEach(acc, accAt + (r - r0) * rowStep + u * L, rowStep, out, o + r);
-                    for (; r < r1; r++) out[o + r] = Vec.sumLanesAt(acc, accAt + (r - r0) * rowStep + u * L);
+            if (!oneSpan) {
+                for (int t = 0; t < tiled; t += TOKEN_TILE) sumGroup(x, w, out, t0 + t, TOKEN_TILE, r0, r1, acc, groupAccumulators(accAt, t, false), upper);
+                if (tiled < tokens) sumGroup(x, w, out, t0 + tiled, tokens - tiled, r0, r1, acc, groupAccumulators(accAt, tiled, false), upper);
+            }
+        }
+    }
+
+    /**
+     * Where the accumulators of the token group starting at token t of a block begin. For a group of g tokens, token
+     * i's for row r and chain h are at a0 + (h * CHUNK_ROWS + r - r0) * g * L + i * L: a row's g tokens side by side,
+     * so that the lane sums read L rows g * L floats apart. Groups that keep their sums across spans lie one after
+     * another (CHAINS * CHUNK_ROWS * L floats per token); with oneSpan every group reuses the first one's.
+     */
+    private static int groupAccumulators(int accAt, int t, boolean oneSpan) {
+        return oneSpan ? accAt : accAt + t * CHAINS * CHUNK_ROWS * L;
+    }
+
+    /**
+     * The tokens after the block's whole tiles (g < TOKEN_TILE of them, from token `first`) over the K block at k0
+     * (n columns, the chunk's rows from kb in the f32 block): AVX2 takes them two at a time over four rows (eight FMA
+     * chains in flight, where one token over two rows waited on the FMA latency), AVX-512 four at a time over three
+     * rows, and the rest one at a time. Each token's chain is read from x itself (every CHAINS-th vector).
+     */
+    private static void leftoverTokens(float[] x, int cols, int first, int g, int k0, int n, float[] block, int kb, int kBlock,
+                                       int r0, int r1, int fullPanelEnd, float[] acc, int a0, boolean firstBlock) {
+        int step = g * L, half = kBlock / CHAINS;
+        for (int h = 0; h < CHAINS; h++) {
+            int chainAcc = a0 + h * CHUNK_ROWS * step, m = chainFloats(n, h), chainAt = kb + h * half;
+            int u = 0;
+            for (; ROW_TILE == 2 && u + 2 <= g; u += 2) {
+                int x0 = (first + u) * cols + k0 + h * L, r = r0;
+                for (; r + 4 <= fullPanelEnd; r += 4) {
+                    tile2x4(x, x0, cols, block, chainAt + (r - r0) * kBlock, kBlock, m, acc, chainAcc + (r - r0) * step + u * L, step, firstBlock);
                 }
-                if (upper < cols) {
-                    for (r = r0; r < r1; r++) {
-                        float sum = out[o + r];
-                        for (int c = upper; c < cols; c++) sum = Math.fma(x[(t0 + u) * cols + c], w.get(r, c), sum);
-                        out[o + r] = sum;
-                    }
+                for (; r < fullPanelEnd; r += ROW_TILE) {
+                    int b = chainAt + (r - r0) * kBlock, a = chainAcc + (r - r0) * step + u * L;
+                    tile1x2(x, x0, block, b, kBlock, m, acc, a, step, firstBlock);
+                    tile1x2(x, x0 + cols, block, b, kBlock, m, acc, a + L, step, firstBlock);
+                }
+            }
+            for (; ROW_TILE == 3 && u + 4 <= g; u += 4) {
+                int x0 = (first + u) * cols + k0 + h * L;
+                for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                    tile4x3(x, x0, cols, block, chainAt + (r - r0) * kBlock, kBlock, m, acc, chainAcc + (r - r0) * step + u * L, step, firstBlock);
+                }
+            }
+            for (; u < g; u++) {
+                int x0 = (first + u) * cols + k0 + h * L;
+                for (int r = r0; r < fullPanelEnd; r += ROW_TILE) {
+                    int b = chainAt + (r - r0) * kBlock, a = chainAcc + (r - r0) * step + u * L;
+                    if (ROW_TILE == 3) tile1x3(x, x0, block, b, kBlock, m, acc, a, step, firstBlock);
+                    else tile1x2(x, x0, block, b, kBlock, m, acc, a, step, firstBlock);
+                }
+            }
+            // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
+            for (int r = fullPanelEnd; r < r1; r++) {
+                for (int v = 0; v < g; v++) {
+                    tile1x1(x, (first + v) * cols + k0 + h * L, block, chainAt + (r - r0) * kBlock, m, acc, chainAcc + (r - r0) * step + v * L, firstBlock);
+                }
+            }
+        }
+    }
+
+    /**
+     * A token group's outputs for rows [r0, r1): its chains added, then each token's lanes summed in the fixed tree L
+     * rows at a time, so that the L sums come out side by side as the token's outputs for those rows, one vector
+     * store into out (summed L tokens of a row at a time instead, the sums had to be scattered to out one by one: 5-6%
+     * of a Gemma-2-2B prefill with AVX2, in JFR); then the columns past the last whole vector, in order.
+     */
+    private static void sumGroup(float[] x, WeightMatrix w, float[] out, int first, int g, int r0, int r1, float[] acc, int a0, int upper) {
+        int cols = w.cols(), rows = w.rows(), step = g * L;
+        addChains(acc, a0, (r1 - r0) * g, CHUNK_ROWS * step);
+        for (int u = 0; u < g; u++) {
+            int o = (first + u) * rows, r = r0;
+            if (upper == 0) Arrays.fill(out, o + r0, o + r1, 0f);
+            else {
+                for (; r + L <= r1; r += L) Vec.sumLanesOfEach(acc, a0 + (r - r0) * step + u * L, step, out, o + r);
+                for (; r < r1; r++) out[o + r] = Vec.sumLanesAt(acc, a0 + (r - r0) * step + u * L);
+            }
+            if (upper < cols) {
+                for (r = r0; r < r1; r++) {
+                    float sum = out[o + r];
+                    for (int c = upper; c < cols; c++) sum = Math.fma(x[(first + u) * cols + c], w.get(r, c), sum);
+                    out[o + r] = sum;
                 }
             }
         }
@@ -414,11 +459,11 @@ public final class MatMul {
         }
     }
 
-    /** Chain 0's accumulators at acc[offset + k*L], k < count, plus those of the other chains, lane-wise. */
-    private static void addChains(float[] acc, int offset, int count) {
+    /** Chain 0's accumulators at acc[offset + k*L], k < count, plus those of chain h (chainStride * h floats on), lane-wise. */
+    private static void addChains(float[] acc, int offset, int count, int chainStride) {
         for (int h = 1; h < CHAINS; h++) {
             for (int k = 0, at = offset; k < count; k++, at += L) {
-                FloatVector.fromArray(F, acc, at).add(FloatVector.fromArray(F, acc, at + h * CHAIN_ACCUMULATORS)).intoArray(acc, at);
+                FloatVector.fromArray(F, acc, at).add(FloatVector.fromArray(F, acc, at + h * chainStride)).intoArray(acc, at);
             }
         }
     }
