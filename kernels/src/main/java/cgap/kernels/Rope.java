@@ -22,27 +22,29 @@ public final class Rope {
      */
     public static void rotateHalf(float[] x, int T, int heads, int headStride, int headOffset, int rotDim, float[] cos, float[] sin) {
         check(x, T, heads, headStride, headOffset, rotDim, cos, sin);
-        int half = rotDim / 2;
+        // Rows over the threads: serial, a prefill's q and k rotations took 0.5% of a two-thread Gemma-2-2B prefill.
+        Parallel.forRange(T, t -> rotateHalfRow(x, t, heads, headStride, headOffset, rotDim / 2, cos, sin));
+    }
+
+    private static void rotateHalfRow(float[] x, int t, int heads, int headStride, int headOffset, int half, float[] cos, float[] sin) {
         int upper = F.loopBound(half);
-        for (int t = 0; t < T; t++) {
-            int cs = t * half;
-            for (int h = 0; h < heads; h++) {
-                int a = (t * heads + h) * headStride + headOffset;
-                int b = a + half;
-                int i = 0;
-                for (; i < upper; i += L) {
-                    FloatVector c = FloatVector.fromArray(F, cos, cs + i);
-                    FloatVector s = FloatVector.fromArray(F, sin, cs + i);
-                    FloatVector x1 = FloatVector.fromArray(F, x, a + i);
-                    FloatVector x2 = FloatVector.fromArray(F, x, b + i);
-                    x1.mul(c).sub(x2.mul(s)).intoArray(x, a + i);
-                    x2.mul(c).add(x1.mul(s)).intoArray(x, b + i);
-                }
-                for (; i < half; i++) {
-                    float x1 = x[a + i], x2 = x[b + i], c = cos[cs + i], s = sin[cs + i];
-                    x[a + i] = x1 * c - x2 * s;
-                    x[b + i] = x2 * c + x1 * s;
-                }
+        int cs = t * half;
+        for (int h = 0; h < heads; h++) {
+            int a = (t * heads + h) * headStride + headOffset;
+            int b = a + half;
+            int i = 0;
+            for (; i < upper; i += L) {
+                FloatVector c = FloatVector.fromArray(F, cos, cs + i);
+                FloatVector s = FloatVector.fromArray(F, sin, cs + i);
+                FloatVector x1 = FloatVector.fromArray(F, x, a + i);
+                FloatVector x2 = FloatVector.fromArray(F, x, b + i);
+                x1.mul(c).sub(x2.mul(s)).intoArray(x, a + i);
+                x2.mul(c).add(x1.mul(s)).intoArray(x, b + i);
+            }
+            for (; i < half; i++) {
+                float x1 = x[a + i], x2 = x[b + i], c = cos[cs + i], s = sin[cs + i];
+                x[a + i] = x1 * c - x2 * s;
+                x[b + i] = x2 * c + x1 * s;
             }
         }
     }
