@@ -16,13 +16,14 @@ import static cgap.kernels.Vec.L;
  * most {@value #CHUNK_ROWS} rows. For a chunk, the chunk's rows are widened to f32, a span of
  * {@link #BLOCKS_PER_SPAN} K blocks at a time, into a per-thread block (vectorized BF16/F16 decode, L2-resident)
  * laid out K block by K block, so that the chunk's rows of one K block (at most {@link #K_BLOCK} columns) lie
- * side by side, each row's vectors chain by chain (see the summation order); the work then walks that span K
- * block by K block, running register tiles of {@link #TOKEN_TILE} tokens x {@link #ROW_TILE} rows over each.
- * x is first packed so that a token tile's vectors lie side by side, chain by chain as well (see packTokenTiles),
- * and one chain of a tile's x stays in L1 while it passes over all the chunk's rows, so each weight vector (from L2)
- * feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@link #ROW_TILE}. Every weight is read
- * from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators persist across K
- * blocks in a per-thread scratch. The f32 block, the accumulators and the packed x are used from their first
+ * side by side, each row's vectors chain by chain (see the summation order); the work then walks that span token
+ * tile by token tile and, for each, K block by K block, running register tiles of {@link #TOKEN_TILE} tokens x
+ * {@link #ROW_TILE} rows. x is first packed so that a token tile's vectors lie side by side, chain by chain as well
+ * (see packTokenTiles), and one chain of a tile's x stays in L1 while it passes over all the chunk's rows, so each
+ * weight vector (from L2) feeds {@link #TOKEN_TILE} FMAs and each x vector (from L1) feeds {@link #ROW_TILE}. Every
+ * weight is read from memory once per call and per {@value #TOKEN_BLOCK} tokens. The vector accumulators live in a
+ * per-thread scratch: when a row is one span, a token tile's are summed into out as soon as its tiles are done;
+ * otherwise every tile keeps its own across the spans. The f32 block, the accumulators and the packed x are used from their first
  * cache-line-aligned element ({@link CacheLineAlignment}), so that no vector load spans two lines. Decode
  * (T = 1) streams BF16 rows directly (decodeBF16), other dtypes take this path with one-token tiles; either way
  * it reads the weights once, which makes it bandwidth bound.
@@ -407,13 +408,13 @@ public final class MatMul {
      */
     private static void sumGroup(float[] x, WeightMatrix w, float[] out, int first, int g, int r0, int r1, float[] acc, int a0, int upper) {
         int cols = w.cols(), rows = w.rows(), step = g * L;
-        addChains(acc, a0, (r1 - r0) * g, CHUNK_ROWS * step);
+        int other = CHAINS == 2 ? CHUNK_ROWS * step : 0; // chain 1's accumulators, added to chain 0's as they are loaded
         for (int u = 0; u < g; u++) {
             int o = (first + u) * rows, r = r0;
             if (upper == 0) Arrays.fill(out, o + r0, o + r1, 0f);
             else {
-                for (; r + L <= r1; r += L) Vec.sumLanesOfEach(acc, a0 + (r - r0) * step + u * L, step, out, o + r);
-                for (; r < r1; r++) out[o + r] = Vec.sumLanesAt(acc, a0 + (r - r0) * step + u * L);
+                for (; r + L <= r1; r += L) Vec.sumLanesOfEach(acc, a0 + (r - r0) * step + u * L, step, other, out, o + r);
+                for (; r < r1; r++) out[o + r] = Vec.sumLanesAt(acc, a0 + (r - r0) * step + u * L, other);
             }
             if (upper < cols) {
                 for (r = r0; r < r1; r++) {
@@ -455,15 +456,6 @@ public final class MatMul {
                 float sum = sums[k];
                 for (int c = upper; c < w.cols(); c++) sum = Math.fma(x[c], w.get(g + k, c), sum);
                 out[g + k] = sum;
-            }
-        }
-    }
-
-    /** Chain 0's accumulators at acc[offset + k*L], k < count, plus those of chain h (chainStride * h floats on), lane-wise. */
-    private static void addChains(float[] acc, int offset, int count, int chainStride) {
-        for (int h = 1; h < CHAINS; h++) {
-            for (int k = 0, at = offset; k < count; k++, at += L) {
-                FloatVector.fromArray(F, acc, at).add(FloatVector.fromArray(F, acc, at + h * chainStride)).intoArray(acc, at);
             }
         }
     }

@@ -63,6 +63,11 @@ final class Vec {
         return sumLanes(FloatVector.fromArray(F, a, offset));
     }
 
+    /** sumLanes of the vector at a[offset] plus the one other floats further on when other is not 0. */
+    static float sumLanesAt(float[] a, int offset, int other) {
+        return sumLanes(vectorAt(a, offset, 0, 0, other));
+    }
+
     /*
      * sumLanesOfEach runs the tree of sumLanes on L vectors at once, a level at a time: a level with half-width h
      * takes two vectors x and y, each holding blocks of 2h partial sums of different accumulators, and adds the
@@ -106,8 +111,10 @@ final class Vec {
         }
     }
 
-    private static FloatVector vectorAt(float[] a, int offset, int stride, int k) {
-        return FloatVector.fromArray(F, a, offset + k * stride);
+    /** The vector at a[offset + k*stride], plus the one other floats further on when other is not 0. */
+    private static FloatVector vectorAt(float[] a, int offset, int stride, int k, int other) {
+        FloatVector v = FloatVector.fromArray(F, a, offset + k * stride);
+        return other == 0 ? v : v.add(FloatVector.fromArray(F, a, offset + k * stride + other));
     }
 
     private static FloatVector level(FloatVector x, FloatVector y, Level level) {
@@ -120,27 +127,35 @@ final class Vec {
      * cost of L separate calls (15 adds and 31 permutes for 16 vectors, instead of 64 of each).
      */
     static void sumLanesOfEach(float[] a, int offset, int stride, float[] sums, int at) {
+        sumLanesOfEach(a, offset, stride, 0, sums, at);
+    }
+
+    /**
+     * The same for the vectors at a[offset + k*stride] plus those other floats further on, added lane-wise first
+     * (other = 0: none): MatMul's two FMA chains, added as they are loaded instead of in a pass of their own.
+     */
+    static void sumLanesOfEach(float[] a, int offset, int stride, int other, float[] sums, int at) {
         if (L != 16 && L != 8) {
-            for (int k = 0; k < L; k++) sums[at + k] = sumLanes(FloatVector.fromArray(F, a, offset + k * stride));
+            for (int k = 0; k < L; k++) sums[at + k] = sumLanes(vectorAt(a, offset, stride, k, other));
             return;
         }
         // Depth first, a pair of inputs at a time, so that few partial results are live at once (loading all
         // the inputs first left AVX2 short of registers, and C2 spilled).
-        FloatVector half0 = level(pairLevel(a, offset, stride, 0), pairLevel(a, offset, stride, 1), LEVEL_2);
-        FloatVector half1 = level(pairLevel(a, offset, stride, 2), pairLevel(a, offset, stride, 3), LEVEL_2);
+        FloatVector half0 = level(pairLevel(a, offset, stride, other, 0), pairLevel(a, offset, stride, other, 1), LEVEL_2);
+        FloatVector half1 = level(pairLevel(a, offset, stride, other, 2), pairLevel(a, offset, stride, other, 3), LEVEL_2);
         FloatVector result = level(half0, half1, LEVEL_1);
         result.rearrange(BIT_REVERSE).intoArray(sums, at);
     }
 
     /** The level of half-width 4 over inputs 2k and 2k + 1 of the eight that enter it (see sumLanesOfEach). */
-    private static FloatVector pairLevel(float[] a, int offset, int stride, int k) {
-        return level(levelInput(a, offset, stride, 2 * k), levelInput(a, offset, stride, 2 * k + 1), LEVEL_4);
+    private static FloatVector pairLevel(float[] a, int offset, int stride, int other, int k) {
+        return level(levelInput(a, offset, stride, other, 2 * k), levelInput(a, offset, stride, other, 2 * k + 1), LEVEL_4);
     }
 
     /** Input j of the eight: vector j at L = 8; at L = 16 the first level (half-width 8) over vectors 2j and 2j + 1. */
-    private static FloatVector levelInput(float[] a, int offset, int stride, int j) {
-        if (L == 16) return level(vectorAt(a, offset, stride, 2 * j), vectorAt(a, offset, stride, 2 * j + 1), LEVEL_8);
-        return vectorAt(a, offset, stride, j);
+    private static FloatVector levelInput(float[] a, int offset, int stride, int other, int j) {
+        if (L == 16) return level(vectorAt(a, offset, stride, 2 * j, other), vectorAt(a, offset, stride, 2 * j + 1, other), LEVEL_8);
+        return vectorAt(a, offset, stride, j, other);
     }
 
     /** The same tree for vectors wider than 16 floats (wide SVE). */

@@ -95,6 +95,16 @@ class VecTest {
             assertEquals(7f, sums[0]);
             assertEquals(7f, sums[1]);
             assertEquals(7f, sums[2 + L], "nothing written past the L sums");
+            // With a second accumulator per vector (MatMul's other FMA chain) `other` floats on: each pair added
+            // lane-wise, first one plus second, then the tree; sumLanesAt gives the same one at a time.
+            int other = (L / 2) * stride, second = 3 + other;
+            Vec.sumLanesOfEach(a, 3, stride / 2, other, sums, 2);
+            for (int k = 0; k < L; k++) {
+                FloatVector pair = FloatVector.fromArray(Vec.F, a, 3 + k * (stride / 2)).add(FloatVector.fromArray(Vec.F, a, second + k * (stride / 2)));
+                float expected = Vec.sumLanes(pair);
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(sums[2 + k]), "pair " + k + ", trial " + trial);
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(Vec.sumLanesAt(a, 3 + k * (stride / 2), other)), "pair " + k + " alone");
+            }
         }
     }
 }
