@@ -103,7 +103,7 @@ public final class MatMul {
      */
     private static final int BF16_BYTES = 2;
 
-    /** Floats of one chain's accumulators in the tiled path; chain h's lie h times this further on. */
+    /** Floats of the tiled path's accumulators for a chunk x token block, all chains (see groupAccumulators). */
     private static final int BLOCK_ACCUMULATORS = CHAINS * CHUNK_ROWS * TOKEN_BLOCK * L;
 
     /** Per-thread scratch: a chunk's f32 weight block, its vector accumulators, and lane sums. */
