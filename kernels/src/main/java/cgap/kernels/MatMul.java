@@ -321,13 +321,8 @@ public final class MatMul {
                                 if (TOKEN_TILE == 8) tile8x3(xp, x0, block, b, kBlock, m, acc, a, step, first);
                                 else tile6x2(xp, x0, block, b, kBlock, m, acc, a, step, first);
                             }
-                            // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
-                            for (int r = fullPanelEnd; r < r1; r++) {
-                                for (int i = 0; i < TOKEN_TILE; i++) {
-                                    tile1x1(x, (t0 + t + i) * cols + k0 + h * L, block, kb + h * half + (r - r0) * kBlock, m, acc,
-                                            a0 + h * CHUNK_ROWS * step + (r - r0) * step + i * L, first);
-                                }
-                            }
+                            lastRows(x, (t0 + t) * cols + k0 + h * L, cols, TOKEN_TILE, block, kb + h * half, kBlock, m,
+                                    acc, a0 + h * CHUNK_ROWS * step, step, r0, fullPanelEnd, r1, first);
                         }
                     }
                     if (oneSpan) sumGroup(x, w, out, t0 + t, TOKEN_TILE, r0, r1, acc, a0, upper);
@@ -395,11 +390,20 @@ public final class MatMul {
                     else tile1x2(x, x0, block, b, kBlock, m, acc, a, step, firstBlock);
                 }
             }
-            // The chunk's last rows when it is not a whole number of panels (only the matrix's last chunk).
-            for (int r = fullPanelEnd; r < r1; r++) {
-                for (int v = 0; v < g; v++) {
-                    tile1x1(x, (first + v) * cols + k0 + h * L, block, chainAt + (r - r0) * kBlock, m, acc, chainAcc + (r - r0) * step + v * L, firstBlock);
-                }
+            lastRows(x, first * cols + k0 + h * L, cols, g, block, chainAt, kBlock, m, acc, chainAcc, step, r0, fullPanelEnd, r1, firstBlock);
+        }
+    }
+
+    /**
+     * The chunk's rows [from, r1) past its last whole panel (only a matrix's last chunk has them), one row and one of
+     * g tokens at a time: token v's chain from x at x0 + v * cols, row r's from the block at chainAt + (r - r0) * kBlock,
+     * their accumulator at chainAcc + (r - r0) * step + v * L.
+     */
+    private static void lastRows(float[] x, int x0, int cols, int g, float[] block, int chainAt, int kBlock, int m,
+                                 float[] acc, int chainAcc, int step, int r0, int from, int r1, boolean firstBlock) {
+        for (int r = from; r < r1; r++) {
+            for (int v = 0; v < g; v++) {
+                tile1x1(x, x0 + v * cols, block, chainAt + (r - r0) * kBlock, m, acc, chainAcc + (r - r0) * step + v * L, firstBlock);
             }
         }
     }
