@@ -39,11 +39,11 @@ public final class EndToEndBench {
             return String.format(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"prefill_tokens\": %d, \"decode_tokens\": %d, "
                             + "\"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f, \"bandwidth_gbs\": %.2f, \"probe_bandwidth_gbs\": %.2f, "
                             + "\"peak_gflops\": %.1f, \"decode_weight_gb_per_s\": %.2f, \"decode_bandwidth_fraction\": %.3f, "
-                            + "\"prefill_gflops\": %.1f, \"prefill_peak_fraction\": %.3f}",
+                            + "\"prefill_gflops\": %.1f, \"prefill_peak_fraction\": %.3f, \"weights_read_slowly\": %b}",
                     model.replace("\\", "\\\\").replace("\"", "\\\""), threads, prefillTokens, decodeTokens,
                     prefillTokensPerS, decodeTokensPerS, bandwidthGbs, probeBandwidthGbs, peakGflops,
                     weightBytesPerToken * decodeTokensPerS / 1e9, decodeBandwidthFraction(),
-                    prefillGflopPerToken * prefillTokensPerS, prefillPeakFraction());
+                    prefillGflopPerToken * prefillTokensPerS, prefillPeakFraction(), weightsReadSlowly());
         }
 
         public String toTable() {
@@ -55,12 +55,16 @@ public final class EndToEndBench {
                     model, threads, prefillTokens, prefillTokensPerS, prefillGflopPerToken * prefillTokensPerS,
                     100 * prefillPeakFraction(), peakGflops, decodeTokens, decodeTokensPerS,
                     weightBytesPerToken * decodeTokensPerS / 1e9, 100 * decodeBandwidthFraction(), bandwidthGbs,
-                    probeBandwidthGbs) + (weightsReadSlowly() ? String.format(Locale.ROOT, """
+                    probeBandwidthGbs) + (weightsReadSlowly() ? "\n" + slowReadWarning() : "");
+        }
 
+        /** What to tell the user when {@link #weightsReadSlowly()}: the figures measured the page cache, and how to mend it. */
+        public String slowReadWarning() {
+            return String.format(Locale.ROOT, """
                     warning: the weights read at %.2f GB/s, under a quarter of the %.2f GB/s of the probe buffer, so decode
                              measured how fast the checkpoint's pages come in, not cgap. Read the files once first; on
                              VMs whose idle page-cache pages turn slow, drop the caches (as root: sync; echo 3 >
-                             /proc/sys/vm/drop_caches) and then read them.""", bandwidthGbs, probeBandwidthGbs) : "");
+                             /proc/sys/vm/drop_caches) and then read them.""", bandwidthGbs, probeBandwidthGbs);
         }
 
         /** The plain read of the mapped weights far below the memory's bandwidth: pages from disk, or slow page cache. */

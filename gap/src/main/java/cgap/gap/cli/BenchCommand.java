@@ -30,6 +30,8 @@ final class BenchCommand implements Callable<Integer> {
         Path dir = source.model != null ? source.model : SyntheticCheckpoint.ensure(SyntheticCheckpoint.Shape.byId(source.synthetic));
         EndToEndBench.Result r = EndToEndBench.run(dir, prefill, decode, runs, !json);
         System.out.println(json ? r.toJson() : r.toTable());
+        // The table carries the warning; the JSON only its flag, so that stdout stays one parseable object.
+        if (json && r.weightsReadSlowly()) System.err.println(r.slowReadWarning());
         return 0;
     }
 }

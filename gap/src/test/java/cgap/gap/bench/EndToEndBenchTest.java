@@ -26,8 +26,10 @@ class EndToEndBenchTest {
         EndToEndBench.Result slow = result(2.5, 60.0);
         assertTrue(slow.weightsReadSlowly());
         assertTrue(slow.toTable().contains("warning: the weights read at 2.50 GB/s"), slow.toTable());
+        assertTrue(slow.toJson().endsWith("\"weights_read_slowly\": true}"), slow.toJson());
         EndToEndBench.Result fine = result(15.0, 60.0); // exactly a quarter: no warning
         assertFalse(fine.weightsReadSlowly());
         assertFalse(fine.toTable().contains("warning"), fine.toTable());
+        assertTrue(fine.toJson().endsWith("\"weights_read_slowly\": false}"), fine.toJson());
     }
 }
