@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * Optional pinning of mapped weights in RAM ({@code -Dcgap.mlock=true}). Mapped file pages are page cache: on
  * machines whose kernel reclaims cold pages proactively (DAMON reclaim), weights read once per token get
  * evicted between tokens and decode re-reads them from disk. mlock(2) keeps them resident. Failure (no
- * permission, RLIMIT_MEMLOCK) is reported once and the mapping is used as it is.
+ * permission, RLIMIT_MEMLOCK) is reported once and the mapping is used as it is. Without the privilege,
+ * {@code -Dcgap.weights=memory} keeps the weights out of the page cache instead (see {@link SafetensorsFile}).
  */
 final class ResidentWeights {
     private ResidentWeights() {}

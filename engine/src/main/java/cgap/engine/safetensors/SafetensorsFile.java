@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -27,6 +28,11 @@ import static cgap.engine.safetensors.SafetensorsHeader.oneLine;
  * mapped once into a shared arena, so tensors are views of the page cache that any thread may
  * read, nothing is copied to the heap, and files past 2 GB are fine. Tensors stay valid until
  * {@link #close()}.
+ *
+ * <p>With {@link Residence#MEMORY} ({@code -Dcgap.weights=memory}) the data section is copied once into
+ * anonymous memory and the file unmapped, as llama.cpp's --no-mmap does. Why: some VMs page out cold page-cache
+ * pages but not anonymous ones (one here ran DAMON "pageout" on unmapped file pages idle for 60 s), and then
+ * every run re-reads the mapped weights from disk, at 1-5 GB/s instead of memory's 15 (bench/RESULTS.md).
  */
 public final class SafetensorsFile implements AutoCloseable {
 
@@ -52,8 +58,32 @@ public final class SafetensorsFile implements AutoCloseable {
         this.metadata = header.metadata;
     }
 
-    /** Maps {@code file} and validates its header; any defect is a {@link SafetensorsException} naming the file. */
+    /** Where a file's tensors live while it is open. */
+    public enum Residence {
+        /** Views of the mapped file (the page cache): nothing copied, the default. */
+        MAPPED,
+        /** One copy in anonymous memory, read from the file at open. */
+        MEMORY;
+
+        /** The residence the system property {@code cgap.weights} names ({@code mapped} or {@code memory}), MAPPED when unset. */
+        public static Residence fromSystemProperty() {
+            String value = System.getProperty("cgap.weights", "mapped").trim();
+            return switch (value) {
+                case "mapped" -> MAPPED;
+                case "memory" -> MEMORY;
+                default -> throw new IllegalArgumentException(
+                        "system property cgap.weights must be 'mapped' or 'memory', got '" + value + "'");
+            };
+        }
+    }
+
+    /** {@link #open(Path, Residence)} where {@code -Dcgap.weights} says (mapped by default). */
     public static SafetensorsFile open(Path file) {
+        return open(file, Residence.fromSystemProperty());
+    }
+
+    /** Maps {@code file} and validates its header; any defect is a {@link SafetensorsException} naming the file. */
+    public static SafetensorsFile open(Path file, Residence residence) {
         if (!Files.exists(file)) {
             throw new SafetensorsException(file + ": no such file");
         }
@@ -61,13 +91,15 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(file + ": not a regular file");
         }
         Arena arena = Arena.ofShared();
+        // The mapping lives in the file's arena, or only until the copy is made.
+        Arena mapping = residence == Residence.MAPPED ? arena : Arena.ofConfined();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileBytes = channel.size();
             if (fileBytes < 8) {
                 throw new SafetensorsException(file + ": " + fileBytes
                         + " bytes is too short for a safetensors file (the header length alone takes 8)");
             }
-            MemorySegment whole = nativeView(channel.map(FileChannel.MapMode.READ_ONLY, 0, fileBytes, arena), arena);
+            MemorySegment whole = nativeView(channel.map(FileChannel.MapMode.READ_ONLY, 0, fileBytes, mapping), mapping);
             long headerBytes = whole.get(U64_LE, 0); // unsigned on disk: a huge value reads as negative
             if (headerBytes < 0 || headerBytes > SafetensorsHeader.MAX_HEADER_BYTES) {
                 throw new SafetensorsException(file + ": header length " + Long.toUnsignedString(headerBytes)
@@ -80,8 +112,10 @@ public final class SafetensorsFile implements AutoCloseable {
             byte[] headerJson = whole.asSlice(8, headerBytes).toArray(ValueLayout.JAVA_BYTE);
             long dataStart = 8 + headerBytes;
             SafetensorsHeader header = SafetensorsHeader.parse(file, headerJson, fileBytes - dataStart);
-            ResidentWeights.lockIfRequested(whole, file);
-            return new SafetensorsFile(file, arena, whole.asSlice(dataStart), header);
+            MemorySegment data = whole.asSlice(dataStart);
+            if (residence == Residence.MEMORY) data = readIntoMemory(file, channel, dataStart, data.byteSize(), arena);
+            ResidentWeights.lockIfRequested(data, file);
+            return new SafetensorsFile(file, arena, data, header);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new SafetensorsException(file + ": no such file", e);
@@ -91,8 +125,42 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (RuntimeException e) {
             arena.close();
             throw e;
+        } finally {
+            if (mapping != arena) mapping.close();
         }
     }
+
+    /**
+     * The data section read into anonymous memory from the arena (a native segment like {@link #nativeView}'s, so the
+     * kernels see one segment class either way), placed as far past a cache line as it lies in the mapped file, so that
+     * every tensor starts at the same offset within its cache line in both residences. Read with large sequential
+     * reads rather than copied from the mapping, which would fault evicted pages back in one small read at a time.
+     */
+    private static MemorySegment readIntoMemory(Path file, FileChannel channel, long dataStart, long bytes, Arena arena)
+            throws IOException {
+        long shift = dataStart % 64;
+        MemorySegment copy;
+        try {
+            copy = AnonymousMemory.allocate(bytes + shift, arena).asSlice(shift, bytes);
+        } catch (OutOfMemoryError e) {
+            throw new SafetensorsException(file + ": cannot hold its " + bytes + " bytes of tensors in memory"
+                    + " (-Dcgap.weights=memory); leave the weights mapped (-Dcgap.weights=mapped, the default)", e);
+        }
+        for (long done = 0; done < bytes; ) {
+            ByteBuffer buffer = copy.asSlice(done, Math.min(READ_BYTES, bytes - done)).asByteBuffer();
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, dataStart + done + buffer.position()) < 0) {
+                    throw new SafetensorsException(file + ": ended at byte " + (dataStart + done + buffer.position())
+                            + " while its tensors were read into memory (was it truncated meanwhile?)");
+                }
+            }
+            done += buffer.capacity();
+        }
+        return copy;
+    }
+
+    /** Bytes per read when tensors are read into memory. */
+    private static final long READ_BYTES = 64L << 20;
 
     /**
      * The same mapped bytes as a plain native segment (same bounds, same arena, so closing still unmaps and

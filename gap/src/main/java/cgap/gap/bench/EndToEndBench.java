@@ -64,7 +64,8 @@ public final class EndToEndBench {
                     warning: the weights read at %.2f GB/s, under a quarter of the %.2f GB/s of the probe buffer, so decode
                              measured how fast the checkpoint's pages come in, not cgap. Read the files once first; on
                              VMs whose idle page-cache pages turn slow, drop the caches (as root: sync; echo 3 >
-                             /proc/sys/vm/drop_caches) and then read them.""", bandwidthGbs, probeBandwidthGbs);
+                             /proc/sys/vm/drop_caches) and then read them, or read the weights into memory
+                             (CGAP_JAVA_OPTS=-Dcgap.weights=memory).""", bandwidthGbs, probeBandwidthGbs);
         }
 
         /** The plain read of the mapped weights far below the memory's bandwidth: pages from disk, or slow page cache. */
