@@ -4,18 +4,21 @@
 # medians with their ratio. The HF side runs in the venv the fixture scripts use (.venv at the repository root).
 #
 #   bench/side_by_side.sh [--model llama-3.2-1b|gemma-2-2b] [--rounds 3] [--isa native|avx2] [--threads 2]
-#                         [--prefill 128] [--decode 8] [--runs 3]
+#                         [--prefill 128] [--decode 8] [--runs 3] [--weights mapped|memory]
+#
+# --weights memory runs cgap with -Dcgap.weights=memory (the checkpoint read into anonymous memory), for VMs that
+# page out idle page cache between rounds (bench/RESULTS.md); HF always works from its own fp32 copy.
 #
 # --isa avx2 holds both sides to AVX2 on an AVX-512 machine: cgap with -XX:UseAVX=2, torch with
 # ATEN_CPU_CAPABILITY=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2 and ONEDNN_MAX_CPU_ISA=AVX2.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-model=llama-3.2-1b rounds=3 isa=native threads=2 prefill=128 decode=8 runs=3
+model=llama-3.2-1b rounds=3 isa=native threads=2 prefill=128 decode=8 runs=3 weights=mapped
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || { echo "side_by_side.sh: $1 needs a value" >&2; exit 2; }
   case "$1" in
     --model) model="$2" ;; --rounds) rounds="$2" ;; --isa) isa="$2" ;; --threads) threads="$2" ;;
-    --prefill) prefill="$2" ;; --decode) decode="$2" ;; --runs) runs="$2" ;;
+    --prefill) prefill="$2" ;; --decode) decode="$2" ;; --runs) runs="$2" ;; --weights) weights="$2" ;;
     *) echo "side_by_side.sh: unknown option $1 (the options are in the header of $0)" >&2; exit 2 ;;
   esac
   shift 2
@@ -24,6 +27,10 @@ case "$isa" in
   native) cgap_opts="" hf_env=() ;;
   avx2) cgap_opts="-XX:UseAVX=2" hf_env=(ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2) ;;
   *) echo "side_by_side.sh: --isa is native or avx2, got $isa" >&2; exit 2 ;;
+esac
+case "$weights" in
+  mapped|memory) ;;
+  *) echo "side_by_side.sh: --weights is mapped or memory, got $weights" >&2; exit 2 ;;
 esac
 python="$here/.venv/bin/python"
 if [ ! -x "$python" ]; then
@@ -39,7 +46,7 @@ quiet() { "$@" 2>"$log" || { cat "$log" >&2; echo "side_by_side.sh: failed: $*" 
 field() { "$python" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 for round in $(seq 1 "$rounds"); do
   # cgap first: in round 1 it writes the synthetic checkpoint that HF then reads.
-  cgap_json="$(CGAP_JAVA_OPTS="$cgap_opts -Dcgap.threads=$threads" quiet "$here/cgap" bench --synthetic "$model" \
+  cgap_json="$(CGAP_JAVA_OPTS="$cgap_opts -Dcgap.threads=$threads -Dcgap.weights=$weights" quiet "$here/cgap" bench --synthetic "$model" \
       --prefill "$prefill" --decode "$decode" --runs "$runs" --json | tail -1)"
   dir="$(field "$cgap_json" model)"
   # cgap's own check (a plain read of the mapped weights under a quarter of the probe buffer's bandwidth): then
@@ -70,5 +77,6 @@ EOF
 if [ -n "$slow_rounds" ]; then
   echo "side_by_side.sh: warning: in round(s)$slow_rounds the checkpoint's pages read slowly, so cgap's figures there" \
        "measure the page cache, not cgap (HF runs from its own fp32 copy). Drop the caches (as root: sync; echo 3 >" \
-       "/proc/sys/vm/drop_caches), read the checkpoint once (cat $dir/*.safetensors > /dev/null) and run again." >&2
+       "/proc/sys/vm/drop_caches), read the checkpoint once (cat $dir/*.safetensors > /dev/null) and run again," \
+       "or run cgap with its weights in memory (--weights memory)." >&2
 fi
