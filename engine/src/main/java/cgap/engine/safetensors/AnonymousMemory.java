@@ -44,6 +44,8 @@ final class AnonymousMemory {
             int ignored = (int) MADVISE.invokeExact(at, bytes, MADV_HUGEPAGE); // advice only: 4 KiB pages work too
             long address = at.address();
             return MemorySegment.ofAddress(address).reinterpret(bytes, arena, segment -> unmap(address, bytes));
+        } catch (RuntimeException | Error e) {
+            throw e; // the fallback's OutOfMemoryError among them, which the caller reports
         } catch (Throwable e) {
             throw new IllegalStateException("mmap of " + bytes + " bytes failed: " + e, e);
         }
