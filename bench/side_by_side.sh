@@ -49,7 +49,7 @@ for round in $(seq 1 "$rounds"); do
   cgap_json="$(CGAP_JAVA_OPTS="$cgap_opts -Dcgap.threads=$threads -Dcgap.weights=$weights" quiet "$here/cgap" bench --synthetic "$model" \
       --prefill "$prefill" --decode "$decode" --runs "$runs" --json | tail -1)"
   dir="$(field "$cgap_json" model)"
-  # cgap's own check (a plain read of the mapped weights under a quarter of the probe buffer's bandwidth): then
+  # cgap's own check (a plain read of its weights under a quarter of the probe buffer's bandwidth): then
   # cgap waited on the checkpoint's pages, and the round says nothing about it. On some VMs page-cache pages turn
   # slow (bench/RESULTS.md, the page-cache trap); cgap's stderr, which would say so, is hidden here.
   if [ "$(field "$cgap_json" weights_read_slowly)" = True ]; then
