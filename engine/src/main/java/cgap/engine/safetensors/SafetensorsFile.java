@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static cgap.engine.safetensors.SafetensorsHeader.oneLine;
 
@@ -29,8 +30,9 @@ import static cgap.engine.safetensors.SafetensorsHeader.oneLine;
  * read, nothing is copied to the heap, and files past 2 GB are fine. Tensors stay valid until
  * {@link #close()}.
  *
- * <p>With {@link Residence#MEMORY} ({@code -Dcgap.weights=memory}) the data section is copied once into
- * anonymous memory and the file unmapped, as llama.cpp's --no-mmap does. Why: some VMs page out cold page-cache
+ * <p>With {@link Residence#MEMORY} ({@code -Dcgap.weights=memory}) each tensor is read from the file into
+ * anonymous memory when first asked for, as llama.cpp's --no-mmap does (so a multimodal checkpoint's vision tower,
+ * never asked for, is never read), and the file stays open, unmapped, until {@link #close()}. Why: some VMs page out cold page-cache
  * pages but not anonymous ones (one here ran DAMON "pageout" on unmapped file pages idle for 60 s), and then
  * every run re-reads the mapped weights from disk, at 1-5 GB/s instead of memory's 15 (bench/RESULTS.md).
  */
@@ -41,15 +43,23 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    /** The mapped data section (MAPPED); null when tensors are read into memory. */
     private final MemorySegment dataSection;
+    /** MEMORY: the open file, where the data section starts in it, and the tensors read so far. */
+    private final FileChannel channel;
+    private final long dataStart;
+    private final Map<String, MemorySegment> inMemory = new ConcurrentHashMap<>();
     private final Map<String, TensorInfo> tensors; // in the order their bytes lie in the file
     private final Map<String, String> metadata;
     private volatile boolean closed;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment dataSection, SafetensorsHeader header) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment dataSection, FileChannel channel, long dataStart,
+                            SafetensorsHeader header) {
         this.path = path;
         this.arena = arena;
         this.dataSection = dataSection;
+        this.channel = channel;
+        this.dataStart = dataStart;
         Map<String, TensorInfo> byName = new LinkedHashMap<>();
         for (TensorInfo t : header.tensors) {
             byName.put(t.name(), t);
@@ -91,9 +101,11 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(file + ": not a regular file");
         }
         Arena arena = Arena.ofShared();
-        // The mapping lives in the file's arena, or only until the copy is made.
+        // The mapping lives in the file's arena, or (MEMORY) only while the header is read.
         Arena mapping = residence == Residence.MAPPED ? arena : Arena.ofConfined();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
             long fileBytes = channel.size();
             if (fileBytes < 8) {
                 throw new SafetensorsException(file + ": " + fileBytes
@@ -112,10 +124,13 @@ public final class SafetensorsFile implements AutoCloseable {
             byte[] headerJson = whole.asSlice(8, headerBytes).toArray(ValueLayout.JAVA_BYTE);
             long dataStart = 8 + headerBytes;
             SafetensorsHeader header = SafetensorsHeader.parse(file, headerJson, fileBytes - dataStart);
-            MemorySegment data = whole.asSlice(dataStart);
-            if (residence == Residence.MEMORY) data = readIntoMemory(file, channel, dataStart, data.byteSize(), arena);
-            ResidentWeights.lockIfRequested(data, file);
-            return new SafetensorsFile(file, arena, data, header);
+            if (residence == Residence.MEMORY) {
+                SafetensorsFile opened = new SafetensorsFile(file, arena, null, channel, dataStart, header);
+                channel = null; // the file's now, closed by close()
+                return opened;
+            }
+            ResidentWeights.lockIfRequested(whole, file);
+            return new SafetensorsFile(file, arena, whole.asSlice(dataStart), null, dataStart, header);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new SafetensorsException(file + ": no such file", e);
@@ -127,34 +142,49 @@ public final class SafetensorsFile implements AutoCloseable {
             throw e;
         } finally {
             if (mapping != arena) mapping.close();
+            closeQuietly(channel); // the channel is only kept by a MEMORY file; a mapping outlives it
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel == null) return;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing was written through it, so nothing can be lost
         }
     }
 
     /**
-     * The data section read into anonymous memory from the arena (a native segment like {@link #nativeView}'s, so the
-     * kernels see one segment class either way), placed as far past a cache line as it lies in the mapped file, so that
-     * every tensor starts at the same offset within its cache line in both residences. Read with large sequential
-     * reads rather than copied from the mapping, which would fault evicted pages back in one small read at a time.
+     * Tensor {@code info}'s bytes read into anonymous memory from the arena (a native segment like {@link #nativeView}'s,
+     * so the kernels see one segment class either way), placed as far past a cache line as they lie in the mapped file, so
+     * that every tensor starts at the same offset within its cache line in both residences. Read with large positional
+     * reads (safe from several threads) rather than copied from a mapping, which would fault evicted pages back in one
+     * small read at a time.
      */
-    private static MemorySegment readIntoMemory(Path file, FileChannel channel, long dataStart, long bytes, Arena arena)
-            throws IOException {
-        long shift = dataStart % 64;
+    private MemorySegment readIntoMemory(TensorInfo info) {
+        long from = dataStart + info.begin(), bytes = info.byteLength();
         MemorySegment copy;
         try {
-            copy = AnonymousMemory.allocate(bytes + shift, arena).asSlice(shift, bytes);
+            copy = AnonymousMemory.allocate(bytes + from % 64, arena).asSlice(from % 64, bytes);
         } catch (OutOfMemoryError e) {
-            throw new SafetensorsException(file + ": cannot hold its " + bytes + " bytes of tensors in memory"
-                    + " (-Dcgap.weights=memory); leave the weights mapped (-Dcgap.weights=mapped, the default)", e);
+            throw new SafetensorsException(path + ": cannot hold tensor '" + oneLine(info.name()) + "' (" + bytes
+                    + " bytes) in memory (-Dcgap.weights=memory); leave the weights mapped (-Dcgap.weights=mapped, the default)", e);
         }
-        for (long done = 0; done < bytes; ) {
-            ByteBuffer buffer = copy.asSlice(done, Math.min(READ_BYTES, bytes - done)).asByteBuffer();
-            while (buffer.hasRemaining()) {
-                if (channel.read(buffer, dataStart + done + buffer.position()) < 0) {
-                    throw new SafetensorsException(file + ": ended at byte " + (dataStart + done + buffer.position())
-                            + " while its tensors were read into memory (was it truncated meanwhile?)");
+        try {
+            for (long done = 0; done < bytes; ) {
+                ByteBuffer buffer = copy.asSlice(done, Math.min(READ_BYTES, bytes - done)).asByteBuffer();
+                while (buffer.hasRemaining()) {
+                    if (channel.read(buffer, from + done + buffer.position()) < 0) {
+                        throw new SafetensorsException(path + ": ended at byte " + (from + done + buffer.position())
+                                + " while tensor '" + oneLine(info.name()) + "' was read (was the file truncated after it was opened?)");
+                    }
                 }
+                done += buffer.capacity();
             }
-            done += buffer.capacity();
+        } catch (IOException e) {
+            throw new SafetensorsException(path + ": cannot read tensor '" + oneLine(info.name()) + "': "
+                    + SafetensorsException.describe(e), e);
         }
         return copy;
     }
@@ -214,15 +244,17 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(path + ": tensor '" + oneLine(name) + "' has dtype " + info.dtype()
                     + ", which the engine cannot read (only F32, F16 and BF16)");
         }
-        MemorySegment bytes = dataSection.asSlice(info.begin(), info.byteLength());
+        MemorySegment bytes = dataSection != null ? dataSection.asSlice(info.begin(), info.byteLength())
+                : inMemory.computeIfAbsent(name, unused -> readIntoMemory(info));
         return new Tensor(name, dtype.engineType, info.shape(), bytes);
     }
 
-    /** Unmaps the file; tensors obtained from it must no longer be used. Closing twice is harmless. */
+    /** Unmaps the file (or frees the tensors read into memory); tensors obtained from it must no longer be used. Closing twice is harmless. */
     @Override
     public synchronized void close() {
         if (!closed) {
             closed = true;
+            closeQuietly(channel);
             arena.close();
         }
     }

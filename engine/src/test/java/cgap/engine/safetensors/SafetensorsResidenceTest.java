@@ -5,6 +5,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static cgap.engine.safetensors.TestFiles.writeFile;
@@ -38,6 +41,24 @@ class SafetensorsResidenceTest {
             }
             assertEquals(138 % 64, mapped.tensor("a").data().address() % 64);
             assertEquals((138 + 24) % 64, copied.tensor("b").data().address() % 64);
+        }
+    }
+
+    /** A tensor is read when first asked for, so one never asked for (a vision tower) is never read. */
+    @Test
+    void tensorsAreReadWhenFirstAskedFor() throws Exception {
+        String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1f).putFloat(2f);
+        Path file = writeFile(dir, "lazy.safetensors", header, data.array());
+        try (SafetensorsFile copied = SafetensorsFile.open(file, SafetensorsFile.Residence.MEMORY)) {
+            assertEquals(1f, copied.tensor("a").getFloat(0));
+            // Rewrite both values on disk: a, already read, keeps its copy; b, not yet read, comes from the file as it is now.
+            byte[] bytes = Files.readAllBytes(file);
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putFloat(8 + header.length(), 5f).putFloat(12 + header.length(), 7f);
+            Files.write(file, bytes);
+            assertEquals(1f, copied.tensor("a").getFloat(0));
+            assertEquals(7f, copied.tensor("b").getFloat(0));
         }
     }
 
