@@ -31,10 +31,11 @@ import static cgap.engine.safetensors.SafetensorsHeader.oneLine;
  * {@link #close()}.
  *
  * <p>With {@link Residence#MEMORY} ({@code -Dcgap.weights=memory}) each tensor is read from the file into
- * anonymous memory when first asked for, as llama.cpp's --no-mmap does (so a multimodal checkpoint's vision tower,
- * never asked for, is never read), and the file stays open, unmapped, until {@link #close()}. Why: some VMs page out cold page-cache
- * pages but not anonymous ones (one here ran DAMON "pageout" on unmapped file pages idle for 60 s), and then
- * every run re-reads the mapped weights from disk, at 1-5 GB/s instead of memory's 15 (bench/RESULTS.md).
+ * anonymous memory when first asked for, as llama.cpp's --no-mmap does (so a multimodal checkpoint's vision
+ * tower, never asked for, is never read), and the file stays open, unmapped, until {@link #close()}. Why: some
+ * VMs page out cold page-cache pages but not anonymous ones (one here ran DAMON "pageout" on unmapped file pages
+ * idle for 60 s), and then every run re-reads the mapped weights from disk, at 1-5 GB/s instead of memory's 15
+ * (bench/RESULTS.md).
  */
 public final class SafetensorsFile implements AutoCloseable {
 
@@ -249,7 +250,10 @@ public final class SafetensorsFile implements AutoCloseable {
         return new Tensor(name, dtype.engineType, info.shape(), bytes);
     }
 
-    /** Unmaps the file (or frees the tensors read into memory); tensors obtained from it must no longer be used. Closing twice is harmless. */
+    /**
+     * Unmaps the file (or frees the tensors read into memory); tensors obtained from it must no longer be used.
+     * Closing twice is harmless.
+     */
     @Override
     public synchronized void close() {
         if (!closed) {
