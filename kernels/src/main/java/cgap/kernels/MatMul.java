@@ -336,9 +336,10 @@ public final class MatMul {
                     if (oneSpan) sumGroup(x, w, out, t0 + tiled, left, r0, r1, acc, a0, upper);
                 }
             }
-            if (!oneSpan) {
-                for (int t = 0; t < tiled; t += TOKEN_TILE) sumGroup(x, w, out, t0 + t, TOKEN_TILE, r0, r1, acc, groupAccumulators(accAt, t, false), upper);
-                if (tiled < tokens) sumGroup(x, w, out, t0 + tiled, tokens - tiled, r0, r1, acc, groupAccumulators(accAt, tiled, false), upper);
+            if (!oneSpan) { // the whole tiles, then the leftover tokens, as groups of at most TOKEN_TILE
+                for (int t = 0; t < tokens; t += TOKEN_TILE) {
+                    sumGroup(x, w, out, t0 + t, Math.min(TOKEN_TILE, tokens - t), r0, r1, acc, groupAccumulators(accAt, t, false), upper);
+                }
             }
         }
     }
